@@ -1,0 +1,16 @@
+//! The Django compatibility layer: everything whose bytes must match what
+//! Django itself does. Each file is named after the Django module it mirrors.
+
+pub mod cookies; // django/http/cookie.py, http/response.py set_cookie, http.cookies.Morsel
+pub mod csrf; // django/middleware/csrf.py (the middleware decisions)
+pub mod csrf_token; // django/middleware/csrf.py (token format, mask/unmask)
+pub mod host; // django/http/request.py get_host, validate_host
+pub mod json; // django/core/serializers/json.py DjangoJSONEncoder, Python json.dumps
+pub mod multipart; // django/http/multipartparser.py
+pub mod pages; // django/views/defaults.py, django/views/csrf.py
+pub mod session; // django/contrib/sessions + django/contrib/auth get_user
+pub mod signing; // django/core/signing.py, django/utils/crypto.py salted_hmac
+pub mod upload_name; // django/http/multipartparser.py + core/files/uploadedfile.py name rules
+pub mod version;
+
+pub use version::DjangoVersion;
