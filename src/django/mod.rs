@@ -4,6 +4,7 @@
 pub mod cookies; // django/http/cookie.py, http/response.py set_cookie, http.cookies.Morsel
 pub mod csrf; // django/middleware/csrf.py (the middleware decisions)
 pub mod csrf_token; // django/middleware/csrf.py (token format, mask/unmask)
+pub mod form; // django/http/request.py _load_post_and_files (request.POST / request.FILES)
 pub mod host; // django/http/request.py get_host, validate_host
 pub mod json; // django/core/serializers/json.py DjangoJSONEncoder, Python json.dumps
 pub mod multipart; // django/http/multipartparser.py

@@ -1,0 +1,210 @@
+"""
+Django settings for refsite project (the compat-test reference site).
+
+This is what `django-admin startproject` writes, changed only where noted:
+every deployment-dependent setting is read from the same environment
+variables as the Rust service (see /work/shared/CONTRACT.md). The file works
+unchanged under Django 3.2 and 5.2.
+"""
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import django
+
+# Build paths inside the project like this: BASE_DIR / 'subdir'.
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_list(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == '':
+        return list(default)
+    raw = raw.strip()
+    if raw.startswith('['):
+        return [str(x) for x in json.loads(raw)]
+    return [x.strip() for x in raw.split(',') if x.strip()]
+
+
+def _env_bool(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == '':
+        return default
+    v = raw.strip().lower()
+    if v in ('true', '1', 'yes', 'on'):
+        return True
+    if v in ('false', '0', 'no', 'off'):
+        return False
+    raise ValueError('%s: %r is not a boolean' % (name, raw))
+
+
+def _env_int(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == '' or raw.strip() == 'None':
+        return default
+    return int(raw)
+
+
+def _env_octal(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == '':
+        return default
+    raw = raw.strip()
+    if raw == 'None':
+        return None
+    if raw.startswith('0o'):
+        raw = raw[2:]
+    return int(raw, 8)
+
+
+def _database_from_url(url):
+    parts = urlsplit(url)
+    if parts.scheme not in ('postgres', 'postgresql', 'pgsql'):
+        raise ValueError('DATABASE_URL must be a postgres:// URL')
+    options = dict(parse_qsl(parts.query))
+    return {
+        'ENGINE': 'django.db.backends.postgresql',
+        'NAME': unquote(parts.path.lstrip('/')),
+        'USER': unquote(parts.username or ''),
+        'PASSWORD': unquote(parts.password or ''),
+        'HOST': unquote(parts.hostname or ''),
+        'PORT': str(parts.port or ''),
+        'OPTIONS': options,
+    }
+
+
+# SECURITY WARNING: keep the secret key used in production secret!
+SECRET_KEY = os.environ['SECRET_KEY']
+if django.VERSION >= (4, 1):
+    SECRET_KEY_FALLBACKS = _env_list('SECRET_KEY_FALLBACKS', [])
+
+# SECURITY WARNING: don't run with debug turned on in production!
+DEBUG = False
+
+ALLOWED_HOSTS = _env_list('ALLOWED_HOSTS', ['*'])
+
+
+# Application definition
+
+INSTALLED_APPS = [
+    'django.contrib.admin',
+    'django.contrib.auth',
+    'django.contrib.contenttypes',
+    'django.contrib.sessions',
+    'django.contrib.messages',
+    'django.contrib.staticfiles',
+    'chunked_upload',
+]
+
+MIDDLEWARE = [
+    'django.middleware.security.SecurityMiddleware',
+    'django.contrib.sessions.middleware.SessionMiddleware',
+    'django.middleware.common.CommonMiddleware',
+    'django.middleware.csrf.CsrfViewMiddleware',
+    'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'django.contrib.messages.middleware.MessageMiddleware',
+    'django.middleware.clickjacking.XFrameOptionsMiddleware',
+]
+
+ROOT_URLCONF = 'refsite.urls'
+
+TEMPLATES = [
+    {
+        'BACKEND': 'django.template.backends.django.DjangoTemplates',
+        'DIRS': [BASE_DIR / 'templates'],
+        'APP_DIRS': True,
+        'OPTIONS': {
+            'context_processors': [
+                'django.template.context_processors.debug',
+                'django.template.context_processors.request',
+                'django.contrib.auth.context_processors.auth',
+                'django.contrib.messages.context_processors.messages',
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = 'refsite.wsgi.application'
+
+
+# Database
+
+DATABASES = {
+    'default': _database_from_url(os.environ['DATABASE_URL']),
+}
+
+
+# Password validation
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        'NAME': 'django.contrib.auth.password_validation.UserAttributeSimilarityValidator',
+    },
+    {
+        'NAME': 'django.contrib.auth.password_validation.MinimumLengthValidator',
+    },
+    {
+        'NAME': 'django.contrib.auth.password_validation.CommonPasswordValidator',
+    },
+    {
+        'NAME': 'django.contrib.auth.password_validation.NumericPasswordValidator',
+    },
+]
+
+# Changed: a fast hasher first, so test logins are quick.
+PASSWORD_HASHERS = [
+    'django.contrib.auth.hashers.MD5PasswordHasher',
+    'django.contrib.auth.hashers.PBKDF2PasswordHasher',
+]
+
+
+# Internationalization
+
+LANGUAGE_CODE = 'en-us'
+
+TIME_ZONE = os.environ.get('TIME_ZONE') or 'UTC'
+
+USE_I18N = True
+
+if django.VERSION < (4, 0):
+    USE_L10N = True
+
+USE_TZ = _env_bool('USE_TZ', True)
+
+
+# Static files (CSS, JavaScript, Images)
+
+STATIC_URL = '/static/'
+
+# Default primary key field type
+
+DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
+
+
+# Changed: deployment settings from the environment (CONTRACT.md).
+
+MEDIA_ROOT = os.environ['MEDIA_ROOT']
+
+FILE_UPLOAD_PERMISSIONS = _env_octal('FILE_UPLOAD_PERMISSIONS', 0o644)
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = _env_octal('FILE_UPLOAD_DIRECTORY_PERMISSIONS', None)
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = _env_int('DATA_UPLOAD_MAX_MEMORY_SIZE', 2621440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = _env_int('DATA_UPLOAD_MAX_NUMBER_FIELDS', 1000)
+DATA_UPLOAD_MAX_NUMBER_FILES = _env_int('DATA_UPLOAD_MAX_NUMBER_FILES', 100)
+
+SESSION_ENGINE = os.environ.get('SESSION_ENGINE') or 'django.contrib.sessions.backends.db'
+SESSION_COOKIE_NAME = os.environ.get('SESSION_COOKIE_NAME') or 'sessionid'
+SESSION_COOKIE_AGE = _env_int('SESSION_COOKIE_AGE', 1209600)
+
+CSRF_COOKIE_NAME = os.environ.get('CSRF_COOKIE_NAME') or 'csrftoken'
+CSRF_HEADER_NAME = os.environ.get('CSRF_HEADER_NAME') or 'HTTP_X_CSRFTOKEN'
+CSRF_TRUSTED_ORIGINS = _env_list('CSRF_TRUSTED_ORIGINS', [])
+CSRF_USE_SESSIONS = _env_bool('CSRF_USE_SESSIONS', False)
+
+CHUNKED_UPLOAD_PATH = os.environ.get('CHUNKED_UPLOAD_PATH') or 'chunked_uploads/%Y/%m/%d'
+CHUNKED_UPLOAD_EXPIRATION_DELTA = timedelta(
+    seconds=_env_int('CHUNKED_UPLOAD_EXPIRATION_DELTA', 86400))
+CHUNKED_UPLOAD_MAX_BYTES = _env_int('CHUNKED_UPLOAD_MAX_BYTES', None)
+CHUNKED_UPLOAD_CONTENT_TYPE = os.environ.get('CHUNKED_UPLOAD_CONTENT_TYPE') or 'application/json'

@@ -1,0 +1,173 @@
+//! The subcommands of CONTRACT.md: serve (default), migrate,
+//! delete-expired-uploads and check.
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::config::{RawSettings, Settings};
+use crate::http::{self, App};
+use crate::store::{db, migrate};
+
+#[derive(Parser, Debug)]
+#[command(name = "chunked-upload", version, about = "Drop-in Rust server for django-chunked-upload's two views")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the upload and complete URLs (the default).
+    Serve(RawSettings),
+    /// Create the tables a standalone deployment needs, where missing.
+    Migrate(RawSettings),
+    /// Delete expired uploads and their files, like Django's command.
+    DeleteExpiredUploads {
+        /// Prompt confirmation before each deletion.
+        #[arg(long)]
+        interactive: bool,
+        #[command(flatten)]
+        settings: RawSettings,
+    },
+    /// Validate configuration, database schema and MEDIA_ROOT.
+    Check(RawSettings),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let command = match cli.command {
+        Some(c) => c,
+        // `chunked-upload` alone means `serve`, settings from the environment.
+        None => Cli::parse_from(["chunked-upload", "serve"]).command.expect("serve"),
+    };
+    match command {
+        Command::Serve(raw) => {
+            let settings = Settings::from_raw(&raw)?;
+            let pool = db::connect(&settings.database_url, settings.db_pool_size).await?;
+            http::serve(Arc::new(App::new(settings, pool))).await?;
+            Ok(0)
+        }
+        Command::Migrate(raw) => {
+            let url = raw
+                .database_url
+                .clone()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("DATABASE_URL: is required but not set"))?;
+            let pool = db::connect(&url, 1).await?;
+            let created = migrate::migrate(&pool).await?;
+            if created.is_empty() {
+                println!("No migrations to apply: all tables exist.");
+            }
+            for t in created {
+                println!("Created table {t}.");
+            }
+            Ok(0)
+        }
+        Command::DeleteExpiredUploads { interactive, mut settings } => {
+            // The command never signs anything; the key is not needed.
+            settings.secret_key.get_or_insert_with(|| "unused".into());
+            let settings = Settings::from_raw(&settings)?;
+            delete_expired(&settings, interactive).await
+        }
+        Command::Check(mut raw) => {
+            raw.secret_key.get_or_insert_with(String::new);
+            check(&raw).await
+        }
+    }
+}
+
+/// `chunked_upload/management/commands/delete_expired_uploads.py`.
+async fn delete_expired(settings: &Settings, interactive: bool) -> anyhow::Result<i32> {
+    let pool = db::connect(&settings.database_url, 1).await?;
+    let app = App::new(settings.clone(), pool.clone());
+    let before = Utc::now() - Duration::seconds(settings.expiration_delta_secs);
+    let (mut complete, mut incomplete) = (0, 0);
+    let stdin = std::io::stdin();
+    for row in db::expired_uploads(&pool, before).await? {
+        if interactive {
+            let prompt = format!(
+                "Do you want to delete <{} - upload_id: {} - bytes: {} - status: {}>? (y/n): ",
+                row.filename, row.upload_id, row.offset, row.status
+            );
+            let answer = loop {
+                print!("{prompt}");
+                std::io::stdout().flush()?;
+                let mut line = String::new();
+                if stdin.lock().read_line(&mut line)? == 0 {
+                    anyhow::bail!("EOF when reading a line");
+                }
+                let a = line.trim_end_matches(['\n', '\r']).to_lowercase();
+                if a == "y" || a == "n" {
+                    break a;
+                }
+            };
+            if answer == "n" {
+                continue;
+            }
+        }
+        if row.status == db::COMPLETE {
+            complete += 1;
+        } else {
+            incomplete += 1;
+        }
+        db::delete_upload(&pool, row.id).await?;
+        if !row.file.is_empty() {
+            app.storage.delete(&row.file)?;
+        }
+    }
+    println!("{complete} complete uploads were deleted.");
+    println!("{incomplete} incomplete uploads were deleted.");
+    Ok(0)
+}
+
+/// Print every problem found; exit 1 if any.
+async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
+    let mut problems = Vec::new();
+    let settings = match Settings::from_raw(raw) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    };
+    if raw.secret_key.as_deref() == Some("") {
+        problems.push("SECRET_KEY: is required but not set".into());
+    }
+    if let Some(s) = &settings {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let pool = db::connect(&s.database_url, 1).await?;
+            let mut missing = Vec::new();
+            for t in ["django_session", s.auth_user_table.as_str(), db::TABLE] {
+                if !migrate::table_exists(&pool, t).await? {
+                    missing.push(t.to_owned());
+                }
+            }
+            Ok::<_, sqlx::Error>(missing)
+        })
+        .await
+        {
+            Ok(Ok(missing)) => problems.extend(missing.into_iter().map(|t| format!("database: table {t} is missing (run `chunked-upload migrate`)"))),
+            Ok(Err(e)) => problems.push(format!("DATABASE_URL: cannot use the database: {e}")),
+            Err(_) => problems.push("DATABASE_URL: the database did not answer within 10 s".into()),
+        }
+        let probe = s.media_root.join(".chunked-upload-check");
+        match std::fs::create_dir_all(&s.media_root).and_then(|_| std::fs::write(&probe, b"")) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&probe);
+            }
+            Err(e) => problems.push(format!("MEDIA_ROOT: {} is not writable: {e}", s.media_root.display())),
+        }
+    }
+    if problems.is_empty() {
+        println!("System check identified no issues.");
+        Ok(0)
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        println!("System check identified {} issue(s).", problems.len());
+        Ok(1)
+    }
+}

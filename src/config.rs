@@ -1,0 +1,422 @@
+//! Settings, read from environment variables named like the Django settings
+//! they mirror (CONTRACT.md), each also a `serve` flag. Raw values are parsed
+//! by clap; `Settings::from_raw` validates them and names the variable at fault.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use clap::Args;
+
+use crate::django::DjangoVersion;
+
+/// Which package's behaviour to reproduce (`CHUNKED_UPLOAD_COMPAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compat {
+    /// django-chunked-upload 2.0.0: completing a complete upload succeeds again.
+    Upstream,
+    /// django-chunked-upload-patched 2.1.0: it answers 400.
+    Patched,
+}
+
+/// The raw configuration as given on the command line or in the environment.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RawSettings {
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    #[arg(long, env = "SECRET_KEY_FALLBACKS", hide_env_values = true)]
+    pub secret_key_fallbacks: Option<String>,
+    #[arg(long, env = "MEDIA_ROOT")]
+    pub media_root: Option<String>,
+    #[arg(long, env = "ALLOWED_HOSTS")]
+    pub allowed_hosts: Option<String>,
+    #[arg(long, env = "TIME_ZONE")]
+    pub time_zone: Option<String>,
+    #[arg(long, env = "USE_TZ")]
+    pub use_tz: Option<String>,
+    #[arg(long, env = "FILE_UPLOAD_PERMISSIONS")]
+    pub file_upload_permissions: Option<String>,
+    #[arg(long, env = "FILE_UPLOAD_DIRECTORY_PERMISSIONS")]
+    pub file_upload_directory_permissions: Option<String>,
+    #[arg(long, env = "FILE_UPLOAD_TEMP_DIR")]
+    pub file_upload_temp_dir: Option<String>,
+    #[arg(long, env = "DATA_UPLOAD_MAX_MEMORY_SIZE")]
+    pub data_upload_max_memory_size: Option<String>,
+    #[arg(long, env = "DATA_UPLOAD_MAX_NUMBER_FIELDS")]
+    pub data_upload_max_number_fields: Option<String>,
+    #[arg(long, env = "DATA_UPLOAD_MAX_NUMBER_FILES")]
+    pub data_upload_max_number_files: Option<String>,
+    #[arg(long, env = "SESSION_ENGINE")]
+    pub session_engine: Option<String>,
+    #[arg(long, env = "SESSION_COOKIE_NAME")]
+    pub session_cookie_name: Option<String>,
+    #[arg(long, env = "SESSION_COOKIE_AGE")]
+    pub session_cookie_age: Option<String>,
+    #[arg(long, env = "CSRF_COOKIE_NAME")]
+    pub csrf_cookie_name: Option<String>,
+    #[arg(long, env = "CSRF_HEADER_NAME")]
+    pub csrf_header_name: Option<String>,
+    #[arg(long, env = "CSRF_TRUSTED_ORIGINS")]
+    pub csrf_trusted_origins: Option<String>,
+    #[arg(long, env = "CSRF_USE_SESSIONS")]
+    pub csrf_use_sessions: Option<String>,
+    #[arg(long, env = "AUTH_USER_TABLE")]
+    pub auth_user_table: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_PATH")]
+    pub chunked_upload_path: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_EXPIRATION_DELTA")]
+    pub chunked_upload_expiration_delta: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_MAX_BYTES")]
+    pub chunked_upload_max_bytes: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_CONTENT_TYPE")]
+    pub chunked_upload_content_type: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_COMPAT")]
+    pub chunked_upload_compat: Option<String>,
+    #[arg(long, env = "LISTEN")]
+    pub listen: Option<String>,
+    #[arg(long, env = "UPLOAD_URL")]
+    pub upload_url: Option<String>,
+    #[arg(long, env = "COMPLETE_URL")]
+    pub complete_url: Option<String>,
+    #[arg(long, env = "CSRF_EXEMPT")]
+    pub csrf_exempt: Option<String>,
+    #[arg(long, env = "AUTH_REQUIRED")]
+    pub auth_required: Option<String>,
+    #[arg(long, env = "DJANGO_VERSION")]
+    pub django_version: Option<String>,
+    #[arg(long, env = "DB_POOL_SIZE")]
+    pub db_pool_size: Option<String>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub secret_key: String,
+    pub secret_key_fallbacks: Vec<String>,
+    pub media_root: PathBuf,
+    pub allowed_hosts: Vec<String>,
+    pub time_zone: Tz,
+    pub use_tz: bool,
+    pub file_upload_permissions: Option<u32>,
+    pub file_upload_directory_permissions: Option<u32>,
+    pub file_upload_temp_dir: PathBuf,
+    pub data_upload_max_memory_size: Option<u64>,
+    pub data_upload_max_number_fields: Option<u64>,
+    pub data_upload_max_number_files: Option<u64>,
+    pub session_cookie_name: String,
+    pub session_cookie_age: i64,
+    pub csrf_cookie_name: String,
+    /// The HTTP header carrying the token, e.g. `x-csrftoken` for `HTTP_X_CSRFTOKEN`.
+    pub csrf_header: String,
+    pub csrf_trusted_origins: Vec<String>,
+    pub csrf_use_sessions: bool,
+    pub auth_user_table: String,
+    pub chunked_upload_path: String,
+    pub expiration_delta_secs: i64,
+    pub max_bytes: Option<u64>,
+    pub content_type: String,
+    pub compat: Compat,
+    pub listen: SocketAddr,
+    pub upload_url: String,
+    pub complete_url: String,
+    pub csrf_exempt: bool,
+    pub auth_required: bool,
+    pub django_version: DjangoVersion,
+    pub db_pool_size: u32,
+}
+
+/// A setting that is missing or invalid; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn required(var: &'static str, v: &Option<String>) -> Result<String, ConfigError> {
+    present(v)
+        .map(str::to_owned)
+        .ok_or_else(|| err(var, "is required but not set"))
+}
+
+/// Django-style booleans as a site would export them (`True`, `False`, `1`, `0`).
+fn boolean(var: &'static str, v: &Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match present(v) {
+        None => Ok(default),
+        Some(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(err(var, format!("{s:?} is not a boolean (True or False)"))),
+        },
+    }
+}
+
+/// A comma-separated list or a JSON array of strings.
+fn list(var: &'static str, v: &Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(s) = present(v) else {
+        return Ok(Vec::new());
+    };
+    if s.starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(s)
+            .map_err(|e| err(var, format!("invalid JSON array of strings: {e}")));
+    }
+    Ok(s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+fn integer<T: std::str::FromStr>(
+    var: &'static str,
+    v: &Option<String>,
+    default: Option<T>,
+) -> Result<Option<T>, ConfigError> {
+    match present(v) {
+        None => Ok(default),
+        Some("None") => Ok(None),
+        Some(s) => s
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| err(var, format!("{s:?} is not a valid whole number"))),
+    }
+}
+
+/// Octal modes as Django writes them: `0o644`, `0644` or `644`; `None` for none.
+fn octal(
+    var: &'static str,
+    v: &Option<String>,
+    default: Option<u32>,
+) -> Result<Option<u32>, ConfigError> {
+    match present(v) {
+        None => Ok(default),
+        Some("None") => Ok(None),
+        Some(s) => {
+            let digits = s.strip_prefix("0o").unwrap_or(s);
+            u32::from_str_radix(digits, 8)
+                .ok()
+                .filter(|m| *m <= 0o7777)
+                .map(Some)
+                .ok_or_else(|| err(var, format!("{s:?} is not an octal file mode like 0o644")))
+        }
+    }
+}
+
+fn url_path(var: &'static str, v: &Option<String>, default: &str) -> Result<String, ConfigError> {
+    let p = present(v).unwrap_or(default);
+    if !p.starts_with('/') {
+        return Err(err(var, format!("{p:?} must start with '/'")));
+    }
+    // The trailing slash is optional on the wire, as in the demo project's
+    // `^api/chunked_upload/?$`; keep the path without it.
+    Ok(p.trim_end_matches('/').to_owned())
+}
+
+impl Settings {
+    /// Validate everything `serve` needs.
+    pub fn from_raw(raw: &RawSettings) -> Result<Settings, ConfigError> {
+        let database_url = required("DATABASE_URL", &raw.database_url)?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(err("DATABASE_URL", "must be a postgres:// URL"));
+        }
+        let secret_key = required("SECRET_KEY", &raw.secret_key)?;
+        let media_root = PathBuf::from(required("MEDIA_ROOT", &raw.media_root)?);
+        if !media_root.is_absolute() {
+            return Err(err("MEDIA_ROOT", "must be an absolute path"));
+        }
+        let mut allowed_hosts = list("ALLOWED_HOSTS", &raw.allowed_hosts)?;
+        if raw.allowed_hosts.is_none() {
+            allowed_hosts = vec!["*".to_owned()];
+        }
+        let tz_name = present(&raw.time_zone).unwrap_or("UTC");
+        let time_zone: Tz = tz_name
+            .parse()
+            .map_err(|_| err("TIME_ZONE", format!("{tz_name:?} is not a known time zone")))?;
+
+        let session_engine =
+            present(&raw.session_engine).unwrap_or("django.contrib.sessions.backends.db");
+        if session_engine != "django.contrib.sessions.backends.db" {
+            return Err(err(
+                "SESSION_ENGINE",
+                format!("{session_engine:?} is not supported (only django.contrib.sessions.backends.db)"),
+            ));
+        }
+        let csrf_header_setting = present(&raw.csrf_header_name).unwrap_or("HTTP_X_CSRFTOKEN");
+        // META key → header name, as Django's HttpHeaders does: HTTP_X_CSRFTOKEN → x-csrftoken.
+        let csrf_header = csrf_header_setting
+            .strip_prefix("HTTP_")
+            .ok_or_else(|| {
+                err(
+                    "CSRF_HEADER_NAME",
+                    format!("{csrf_header_setting:?} must be a META key starting with HTTP_"),
+                )
+            })?
+            .replace('_', "-")
+            .to_ascii_lowercase();
+
+        let auth_user_table = present(&raw.auth_user_table).unwrap_or("auth_user").to_owned();
+        if !auth_user_table
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            return Err(err(
+                "AUTH_USER_TABLE",
+                "must be a plain table name ([A-Za-z0-9_], optionally schema-qualified)",
+            ));
+        }
+        let chunked_upload_path = present(&raw.chunked_upload_path)
+            .unwrap_or("chunked_uploads/%Y/%m/%d")
+            .to_owned();
+        if chrono::format::StrftimeItems::new(&chunked_upload_path)
+            .any(|i| matches!(i, chrono::format::Item::Error))
+        {
+            return Err(err(
+                "CHUNKED_UPLOAD_PATH",
+                "has a strftime directive that is not supported",
+            ));
+        }
+        let compat = match present(&raw.chunked_upload_compat).unwrap_or("upstream") {
+            "upstream" => Compat::Upstream,
+            "patched" => Compat::Patched,
+            other => {
+                return Err(err(
+                    "CHUNKED_UPLOAD_COMPAT",
+                    format!("{other:?} is not upstream or patched"),
+                ))
+            }
+        };
+        let listen_s = present(&raw.listen).unwrap_or("127.0.0.1:8000");
+        let listen = listen_s
+            .parse()
+            .map_err(|_| err("LISTEN", format!("{listen_s:?} is not an address like 127.0.0.1:8000")))?;
+        let django_version = present(&raw.django_version)
+            .unwrap_or("5.2")
+            .parse()
+            .map_err(|e: String| err("DJANGO_VERSION", e))?;
+        let expiration_delta_secs = integer("CHUNKED_UPLOAD_EXPIRATION_DELTA", &raw.chunked_upload_expiration_delta, Some(86400))?
+            .ok_or_else(|| err("CHUNKED_UPLOAD_EXPIRATION_DELTA", "must be a number of seconds"))?;
+        let session_cookie_age = integer("SESSION_COOKIE_AGE", &raw.session_cookie_age, Some(1_209_600))?
+            .ok_or_else(|| err("SESSION_COOKIE_AGE", "must be a number of seconds"))?;
+        let file_upload_temp_dir = present(&raw.file_upload_temp_dir)
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let db_pool_size = integer("DB_POOL_SIZE", &raw.db_pool_size, Some(16u32))?
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err("DB_POOL_SIZE", "must be at least 1"))?;
+
+        Ok(Settings {
+            database_url,
+            secret_key,
+            secret_key_fallbacks: list("SECRET_KEY_FALLBACKS", &raw.secret_key_fallbacks)?,
+            media_root,
+            allowed_hosts,
+            time_zone,
+            use_tz: boolean("USE_TZ", &raw.use_tz, true)?,
+            file_upload_permissions: octal("FILE_UPLOAD_PERMISSIONS", &raw.file_upload_permissions, Some(0o644))?,
+            file_upload_directory_permissions: octal(
+                "FILE_UPLOAD_DIRECTORY_PERMISSIONS",
+                &raw.file_upload_directory_permissions,
+                None,
+            )?,
+            file_upload_temp_dir,
+            data_upload_max_memory_size: integer("DATA_UPLOAD_MAX_MEMORY_SIZE", &raw.data_upload_max_memory_size, Some(2_621_440))?,
+            data_upload_max_number_fields: integer("DATA_UPLOAD_MAX_NUMBER_FIELDS", &raw.data_upload_max_number_fields, Some(1000))?,
+            data_upload_max_number_files: integer("DATA_UPLOAD_MAX_NUMBER_FILES", &raw.data_upload_max_number_files, Some(100))?,
+            session_cookie_name: present(&raw.session_cookie_name).unwrap_or("sessionid").to_owned(),
+            session_cookie_age,
+            csrf_cookie_name: present(&raw.csrf_cookie_name).unwrap_or("csrftoken").to_owned(),
+            csrf_header,
+            csrf_trusted_origins: list("CSRF_TRUSTED_ORIGINS", &raw.csrf_trusted_origins)?,
+            csrf_use_sessions: boolean("CSRF_USE_SESSIONS", &raw.csrf_use_sessions, false)?,
+            auth_user_table,
+            chunked_upload_path,
+            expiration_delta_secs,
+            max_bytes: integer("CHUNKED_UPLOAD_MAX_BYTES", &raw.chunked_upload_max_bytes, None)?,
+            content_type: present(&raw.chunked_upload_content_type)
+                .unwrap_or("application/json")
+                .to_owned(),
+            compat,
+            listen,
+            upload_url: url_path("UPLOAD_URL", &raw.upload_url, "/api/chunked_upload/")?,
+            complete_url: url_path("COMPLETE_URL", &raw.complete_url, "/api/chunked_upload_complete/")?,
+            csrf_exempt: boolean("CSRF_EXEMPT", &raw.csrf_exempt, false)?,
+            auth_required: boolean("AUTH_REQUIRED", &raw.auth_required, true)?,
+            django_version,
+            db_pool_size,
+        })
+    }
+
+    /// `[SECRET_KEY, *SECRET_KEY_FALLBACKS]`; 3.2 has no fallbacks.
+    pub fn signing_keys(&self) -> Vec<&str> {
+        let mut keys = vec![self.secret_key.as_str()];
+        if self.django_version.is_4_or_later() {
+            keys.extend(self.secret_key_fallbacks.iter().map(String::as_str));
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> RawSettings {
+        RawSettings {
+            database_url: Some("postgres://u@127.0.0.1/db".into()),
+            secret_key: Some("k".into()),
+            media_root: Some("/tmp/media".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_djangos() {
+        let s = Settings::from_raw(&base()).unwrap();
+        assert_eq!(s.allowed_hosts, vec!["*"]);
+        assert_eq!(s.file_upload_permissions, Some(0o644));
+        assert_eq!(s.csrf_header, "x-csrftoken");
+        assert_eq!(s.upload_url, "/api/chunked_upload");
+        assert_eq!(s.expiration_delta_secs, 86400);
+        assert_eq!(s.compat, Compat::Upstream);
+        assert_eq!(s.django_version, DjangoVersion::V5_2);
+    }
+
+    #[test]
+    fn missing_and_invalid_settings_name_the_variable() {
+        let mut r = base();
+        r.secret_key = None;
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "SECRET_KEY");
+        let mut r = base();
+        r.use_tz = Some("maybe".into());
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "USE_TZ");
+        let mut r = base();
+        r.file_upload_permissions = Some("0o999".into());
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "FILE_UPLOAD_PERMISSIONS");
+        let mut r = base();
+        r.time_zone = Some("Mars/Olympus".into());
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "TIME_ZONE");
+    }
+
+    #[test]
+    fn lists_accept_commas_and_json() {
+        let mut r = base();
+        r.allowed_hosts = Some("a.com, .b.com".into());
+        assert_eq!(Settings::from_raw(&r).unwrap().allowed_hosts, vec!["a.com", ".b.com"]);
+        r.allowed_hosts = Some(r#"["x", "y"]"#.into());
+        assert_eq!(Settings::from_raw(&r).unwrap().allowed_hosts, vec!["x", "y"]);
+    }
+}

@@ -1,0 +1,235 @@
+//! `request.POST` / `request.FILES` as `HttpRequest._load_post_and_files`
+//! builds them, with the one file the view reads spooled to disk so that a
+//! chunk of any size is never held in memory.
+
+use std::io::Write;
+use std::path::Path;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+
+use super::multipart::{self, Limits, MultipartParser, ParseError, Part};
+use super::DjangoVersion;
+
+/// A file part written to an unnamed temporary file (deleted on drop).
+#[derive(Debug)]
+pub struct SpooledFile {
+    pub file: std::fs::File,
+    pub size: u64,
+    /// `chunk.name`, sanitised as Django sanitises it.
+    pub name: String,
+}
+
+#[derive(Debug, Default)]
+pub struct FormData {
+    pub post: Vec<(String, String)>,
+    /// The last file part named as asked (`request.FILES.get(name)`).
+    pub file: Option<SpooledFile>,
+}
+
+impl FormData {
+    /// `QueryDict.get`: the last value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.post
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct BodyInfo<'a> {
+    pub method: &'a str,
+    pub content_type: Option<&'a str>,
+    pub content_length: Option<u64>,
+}
+
+/// Parse the body as Django would for `request.POST`. `spool` names the file
+/// field to keep and the directory for its temporary file.
+pub async fn load_post_and_files<S, E>(
+    info: &BodyInfo<'_>,
+    body: S,
+    version: DjangoVersion,
+    limits: Limits,
+    spool: Option<(&str, &Path)>,
+) -> Result<FormData, ParseError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    if info.method != "POST" {
+        return Ok(FormData::default());
+    }
+    let raw_type = info.content_type.unwrap_or("");
+    let (main_type, params) = multipart::parse_header_parameters(raw_type);
+    match main_type.as_str() {
+        "multipart/form-data" => {
+            let boundary = multipart::boundary(raw_type)?;
+            // A missing or zero CONTENT_LENGTH gives empty POST/FILES unread.
+            if info.content_length.unwrap_or(0) == 0 {
+                return Ok(FormData::default());
+            }
+            parse_multipart(body, &boundary, version, limits, spool).await
+        }
+        "application/x-www-form-urlencoded" => {
+            let charset = params
+                .iter()
+                .rev()
+                .find(|(n, _)| n == "charset")
+                .map(|(_, v)| v.to_ascii_lowercase());
+            if version.is_4_or_later() && charset.as_deref().is_some_and(|c| c != "utf-8" && c != "utf8") {
+                return Err(ParseError::Suspicious("HTTP requests with the 'application/x-www-form-urlencoded' content type must be UTF-8 encoded.".into()));
+            }
+            let data = read_limited(body, info.content_length, limits.max_memory_size).await?;
+            Ok(FormData {
+                post: parse_urlencoded(&data, version, limits.max_number_fields)?,
+                file: None,
+            })
+        }
+        _ => Ok(FormData::default()),
+    }
+}
+
+async fn parse_multipart<S, E>(
+    body: S,
+    boundary: &str,
+    version: DjangoVersion,
+    limits: Limits,
+    spool: Option<(&str, &Path)>,
+) -> Result<FormData, ParseError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut parser = MultipartParser::new(body, boundary, version, limits);
+    let mut form = FormData::default();
+    while let Some(part) = parser.next_part().await? {
+        match part {
+            Part::Field { name, value } => form.post.push((name, value)),
+            Part::File {
+                field_name,
+                file_name,
+            } => match spool {
+                Some((wanted, dir)) if field_name == wanted => {
+                    let mut file = tempfile::tempfile_in(dir)
+                        .map_err(|e| ParseError::Unreadable(format!("temporary file: {e}")))?;
+                    let mut size = 0u64;
+                    while let Some(chunk) = parser.next_file_chunk().await? {
+                        size += chunk.len() as u64;
+                        // Small synchronous writes to the page cache; the
+                        // blocking pool costs more than it saves here.
+                        file.write_all(&chunk)
+                            .map_err(|e| ParseError::Unreadable(format!("temporary file: {e}")))?;
+                    }
+                    // Last one wins, like `MultiValueDict.get`.
+                    form.file = Some(SpooledFile {
+                        file,
+                        size,
+                        name: file_name,
+                    });
+                }
+                _ => while parser.next_file_chunk().await?.is_some() {},
+            },
+        }
+    }
+    Ok(form)
+}
+
+/// `HttpRequest.body` with DATA_UPLOAD_MAX_MEMORY_SIZE enforced.
+async fn read_limited<S, E>(
+    mut body: S,
+    content_length: Option<u64>,
+    max: Option<u64>,
+) -> Result<Vec<u8>, ParseError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let too_big = || ParseError::Suspicious("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.".into());
+    if let (Some(max), Some(len)) = (max, content_length) {
+        if len > max {
+            return Err(too_big());
+        }
+    }
+    let mut data = Vec::new();
+    while let Some(piece) = body.next().await {
+        let piece = piece.map_err(|e| ParseError::Unreadable(e.to_string()))?;
+        data.extend_from_slice(&piece);
+        if max.is_some_and(|m| data.len() as u64 > m) {
+            return Err(too_big());
+        }
+    }
+    Ok(data)
+}
+
+/// `QueryDict(body)`: `&`-separated (3.2 also splits on `;`), `+` is a
+/// space, percent-escapes decoded as UTF-8 with replacement, blanks kept.
+pub fn parse_urlencoded(
+    data: &[u8],
+    version: DjangoVersion,
+    max_fields: Option<u64>,
+) -> Result<Vec<(String, String)>, ParseError> {
+    let is_sep = |b: &u8| *b == b'&' || (version == DjangoVersion::V3_2 && *b == b';');
+    if let Some(max) = max_fields {
+        let n = 1 + data.iter().filter(|b| is_sep(b)).count() as u64;
+        if n > max {
+            return Err(ParseError::Suspicious(
+                "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.".into(),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for piece in data.split(is_sep) {
+        if piece.is_empty() {
+            continue;
+        }
+        let (k, v) = match piece.iter().position(|b| *b == b'=') {
+            Some(i) => (&piece[..i], &piece[i + 1..]),
+            None => (piece, &b""[..]),
+        };
+        let decode = |s: &[u8]| -> String {
+            let plus: Vec<u8> = s.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+            let bytes: Vec<u8> = form_urlencoded_decode(&plus);
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        out.push((decode(k), decode(v)));
+    }
+    Ok(out)
+}
+
+fn form_urlencoded_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' && i + 2 < s.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(s[i + 1]), hex(s[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urlencoded_like_querydict() {
+        let v = parse_urlencoded(b"upload_id=ab%20c&md5=x+y&flag&md5=z", DjangoVersion::V5_2, Some(1000)).unwrap();
+        assert_eq!(v, vec![
+            ("upload_id".into(), "ab c".into()),
+            ("md5".into(), "x y".into()),
+            ("flag".into(), "".into()),
+            ("md5".into(), "z".into()),
+        ]);
+        let v = parse_urlencoded(b"a=1;b=2", DjangoVersion::V3_2, Some(1000)).unwrap();
+        assert_eq!(v.len(), 2);
+        assert!(parse_urlencoded(b"a=1&b=2&c=3", DjangoVersion::V5_2, Some(2)).is_err());
+    }
+}

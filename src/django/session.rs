@@ -1,0 +1,262 @@
+//! `SessionMiddleware` with the `db` engine and `AuthenticationMiddleware`'s
+//! `get_user` (`django/contrib/sessions`, `django/contrib/auth/__init__.py`).
+
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use serde_json::{Map, Value};
+use sqlx::PgPool;
+use subtle::ConstantTimeEq;
+
+use super::cookies::SetCookie;
+use super::{signing, DjangoVersion};
+use crate::config::Settings;
+use crate::store::db::{self, UserRow};
+
+/// `SessionBase.key_salt` for every built-in store class.
+pub const SESSION_SALT: &str = "django.contrib.sessions.SessionStore";
+pub const SESSION_KEY: &str = "_auth_user_id";
+pub const BACKEND_SESSION_KEY: &str = "_auth_user_backend";
+pub const HASH_SESSION_KEY: &str = "_auth_user_hash";
+/// The default `AUTHENTICATION_BACKENDS`.
+pub const MODEL_BACKEND: &str = "django.contrib.auth.backends.ModelBackend";
+
+/// A request's session, loaded lazily like `SessionStore`.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The cookie was sent (even empty or invalid).
+    pub cookie_sent: bool,
+    /// `_session_key` after `_validate_session_key` (None: absent, < 8 chars,
+    /// missing or expired row, flushed).
+    pub key: Option<String>,
+    pub data: Map<String, Value>,
+    pub loaded: bool,
+    pub accessed: bool,
+    pub modified: bool,
+}
+
+/// `_auth_user_id` that the pk's `to_python` rejects: Django answers 500.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("invalid _auth_user_id {0}")]
+    InvalidUserId(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl Session {
+    pub fn from_cookie(cookie: Option<&str>) -> Session {
+        Session {
+            cookie_sent: cookie.is_some(),
+            // `_validate_session_key`: truthy and at least 8 characters.
+            key: cookie.filter(|k| k.len() >= 8).map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    /// `SessionBase.is_empty`.
+    pub fn is_empty(&self) -> bool {
+        self.key.is_none() && self.data.is_empty()
+    }
+
+    /// `SessionStore.load` for the db engine: a missing or expired row drops
+    /// the key; a signature that fails leaves `{}` with the key kept.
+    pub async fn load(&mut self, pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        self.accessed = true;
+        if self.loaded {
+            return Ok(());
+        }
+        self.loaded = true;
+        let Some(key) = self.key.clone() else {
+            return Ok(());
+        };
+        match db::load_session(pool, &key, now).await? {
+            None => self.key = None,
+            Some(raw) => self.data = decode(&raw, settings),
+        }
+        Ok(())
+    }
+
+    /// `session.flush()`: delete the row, forget key and data.
+    pub async fn flush(&mut self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        if let Some(key) = self.key.take() {
+            db::delete_session(pool, &key).await?;
+        }
+        self.data.clear();
+        self.accessed = true;
+        self.modified = true;
+        Ok(())
+    }
+
+    /// `session.cycle_key()` then saving: a new key holding the same data,
+    /// the old row deleted.
+    async fn cycle_key(&mut self, pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        let new_key = new_session_key();
+        let expire = now + Duration::seconds(settings.session_cookie_age);
+        let encoded = signing::dumps(&self.data, &settings.secret_key, SESSION_SALT, now.timestamp());
+        db::insert_session(pool, &new_key, &encoded, expire).await?;
+        if let Some(old) = self.key.replace(new_key) {
+            db::delete_session(pool, &old).await?;
+        }
+        self.modified = true;
+        Ok(())
+    }
+
+    /// What `SessionMiddleware.process_response` adds: whether to patch
+    /// `Vary: Cookie`, and a Set-Cookie (deletion, or the new key).
+    pub fn response_cookie(&self, settings: &Settings, status: u16, now: DateTime<Utc>) -> (bool, Option<SetCookie>) {
+        if self.cookie_sent && self.is_empty() {
+            return (true, Some(SetCookie::deletion(&settings.session_cookie_name, Some("Lax"))));
+        }
+        let saves = match settings.django_version {
+            DjangoVersion::V3_2 => status != 500,
+            _ => status < 500,
+        };
+        if self.modified && !self.is_empty() && saves {
+            if let Some(key) = &self.key {
+                let mut c = SetCookie::with_max_age(
+                    &settings.session_cookie_name,
+                    key,
+                    settings.session_cookie_age,
+                    now.timestamp(),
+                );
+                c.httponly = true;
+                c.samesite = Some("Lax".into());
+                return (true, Some(c));
+            }
+        }
+        (self.accessed, None)
+    }
+}
+
+/// `SessionBase.decode`: any failure is `{}`; 3.2 also reads the pre-3.1 format.
+fn decode(raw: &str, settings: &Settings) -> Map<String, Value> {
+    let v32 = settings.django_version == DjangoVersion::V3_2;
+    match signing::loads(raw, &settings.signing_keys(), SESSION_SALT, v32, None) {
+        Ok(map) => map,
+        Err(_) if v32 => signing::legacy_session_decode(raw, &settings.secret_key).unwrap_or_default(),
+        Err(_) => Map::new(),
+    }
+}
+
+/// `get_random_string(32, VALID_KEY_CHARS)`.
+fn new_session_key() -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..32).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
+}
+
+/// `IntegerField.to_python` (Python `int()`): None when it would raise.
+fn pk_to_python(v: &Value) -> Option<Option<i64>> {
+    match v {
+        Value::Null => Some(None),
+        Value::Bool(b) => Some(Some(*b as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.trunc() as i64)).map(Some),
+        Value::String(s) => {
+            let t = s.trim();
+            let (neg, digits) = match t.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, t.strip_prefix('+').unwrap_or(t)),
+            };
+            // Python allows single underscores between digits.
+            let ok = !digits.is_empty()
+                && !digits.starts_with('_')
+                && !digits.ends_with('_')
+                && !digits.contains("__")
+                && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+            if !ok {
+                return None;
+            }
+            let n: i64 = digits.replace('_', "").parse().ok()?;
+            Some(Some(if neg { -n } else { n }))
+        }
+        _ => None,
+    }
+}
+
+fn as_hash_str(v: &Value) -> Option<String> {
+    match v {
+        Value::Null | Value::Bool(false) => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// `django.contrib.auth.get_user`: the authenticated user, or None for
+/// AnonymousUser. May flush the session or cycle its key, as Django does.
+pub async fn get_user(
+    session: &mut Session,
+    pool: &PgPool,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Option<UserRow>, SessionError> {
+    session.load(pool, settings, now).await?;
+    let (Some(raw_id), Some(backend)) = (session.data.get(SESSION_KEY), session.data.get(BACKEND_SESSION_KEY)) else {
+        return Ok(None);
+    };
+    let user_id = pk_to_python(raw_id).ok_or_else(|| SessionError::InvalidUserId(raw_id.to_string()))?;
+    if backend.as_str() != Some(MODEL_BACKEND) {
+        return Ok(None);
+    }
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    // ModelBackend.get_user: missing or inactive → anonymous, no flush.
+    let Some(user) = db::find_user(pool, &settings.auth_user_table, user_id).await? else {
+        return Ok(None);
+    };
+    if !user.is_active {
+        return Ok(None);
+    }
+    let session_hash = session.data.get(HASH_SESSION_KEY).and_then(as_hash_str);
+    let current = signing::session_auth_hash(&user.password, &settings.secret_key);
+    let verified = session_hash.as_deref().is_some_and(|h| ct_eq(h, &current));
+    if verified {
+        return Ok(Some(user));
+    }
+    if let Some(h) = session_hash.as_deref() {
+        if settings.django_version == DjangoVersion::V3_2 {
+            // 3.2 accepts the legacy sha1 hash silently.
+            if ct_eq(h, &signing::legacy_session_auth_hash(&user.password, &settings.secret_key)) {
+                return Ok(Some(user));
+            }
+        } else if settings
+            .secret_key_fallbacks
+            .iter()
+            .any(|k| ct_eq(h, &signing::session_auth_hash(&user.password, k)))
+        {
+            // 4.2+: a hash made with a fallback key keeps the user logged in
+            // under a new session key carrying the current hash.
+            session.data.insert(HASH_SESSION_KEY.into(), Value::String(current));
+            session.cycle_key(pool, settings, now).await?;
+            return Ok(Some(user));
+        }
+    }
+    session.flush(pool).await?;
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pk_conversion_is_pythons_int() {
+        assert_eq!(pk_to_python(&Value::String(" 12 ".into())), Some(Some(12)));
+        assert_eq!(pk_to_python(&Value::String("1_0".into())), Some(Some(10)));
+        assert_eq!(pk_to_python(&Value::String("abc".into())), None);
+        assert_eq!(pk_to_python(&serde_json::json!(3)), Some(Some(3)));
+        assert_eq!(pk_to_python(&serde_json::json!([1])), None);
+    }
+
+    #[test]
+    fn short_keys_are_no_session() {
+        let s = Session::from_cookie(Some("abc"));
+        assert!(s.cookie_sent && s.key.is_none() && s.is_empty());
+        assert!(!Session::from_cookie(Some("abcdefgh")).is_empty());
+    }
+}

@@ -1,0 +1,281 @@
+//! The `.part` file, laid out as Django's `FileSystemStorage` lays it out.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use md5::{Digest, Md5};
+use rand::Rng;
+
+use crate::django::DjangoVersion;
+
+/// How files are created, from the Django settings.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub media_root: PathBuf,
+    pub upload_path: String,
+    pub time_zone: Tz,
+    pub file_permissions: Option<u32>,
+    pub directory_permissions: Option<u32>,
+    pub version: DjangoVersion,
+}
+
+impl Storage {
+    /// `chunked_upload.settings.default_upload_to`: `time.strftime` of
+    /// `CHUNKED_UPLOAD_PATH/<upload_id>.part` in `TIME_ZONE` local time
+    /// (Django sets `TZ` to `TIME_ZONE`), whatever `USE_TZ` says.
+    pub fn upload_to(&self, upload_id: &str, now: DateTime<Utc>) -> String {
+        let local = now.with_timezone(&self.time_zone);
+        let pattern = format!("{}/{}.part", self.upload_path.trim_end_matches('/'), upload_id);
+        local.format(&pattern).to_string()
+    }
+
+    pub fn full_path(&self, name: &str) -> PathBuf {
+        self.media_root.join(name)
+    }
+
+    /// `FieldFile.save(name, ContentFile(''))`: validate and normalise the
+    /// name, pick an available one, create the directories and an empty file
+    /// with Django's modes. Returns the name relative to MEDIA_ROOT (`/`-separated).
+    pub fn create_empty(&self, name: &str) -> io::Result<String> {
+        let name = normalise_name(name)?;
+        let mut candidate = name.clone();
+        loop {
+            let full = self.full_path(&candidate);
+            if let Some(dir) = full.parent() {
+                self.make_dirs(dir)?;
+            }
+            if full.exists() || candidate.len() > 255 {
+                candidate = self.alternative_name(&name);
+                continue;
+            }
+            // FileSystemStorage._save: O_WRONLY|O_CREAT|O_EXCL, 0o666 before umask.
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o666)
+                .open(&full)
+            {
+                Ok(f) => drop(f),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    candidate = self.alternative_name(&name);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            if let Some(mode) = self.file_permissions {
+                fs::set_permissions(&full, fs::Permissions::from_mode(mode))?;
+            }
+            if self.version.is_4_or_later() {
+                self.copy_media_root_group(&full);
+            }
+            return Ok(candidate);
+        }
+    }
+
+    /// `os.makedirs`, with `FILE_UPLOAD_DIRECTORY_PERMISSIONS` applied to each
+    /// directory it creates (not to existing ones).
+    fn make_dirs(&self, dir: &Path) -> io::Result<()> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        if let Some(parent) = dir.parent() {
+            self.make_dirs(parent)?;
+        }
+        match fs::create_dir(dir) {
+            Ok(()) => {
+                if let Some(mode) = self.directory_permissions {
+                    fs::set_permissions(dir, fs::Permissions::from_mode(mode))?;
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Django 4.2+ `FileSystemStorage._save`: chown the file's group to
+    /// MEDIA_ROOT's when they differ, ignoring errors.
+    fn copy_media_root_group(&self, full: &Path) {
+        let (Ok(root), Ok(file)) = (fs::metadata(&self.media_root), fs::metadata(full)) else {
+            return;
+        };
+        if root.gid() != file.gid() {
+            let _ = std::os::unix::fs::chown(full, None, Some(root.gid()));
+        }
+    }
+
+    /// `Storage.get_available_name`: `<root>_<7 random alphanumerics><ext>`,
+    /// where ext is `splitext`'s (3.2, 4.2) or all suffixes joined (5.2+).
+    fn alternative_name(&self, name: &str) -> String {
+        let (dir, file) = match name.rsplit_once('/') {
+            Some((d, f)) => (format!("{d}/"), f),
+            None => (String::new(), name),
+        };
+        let split_at = if self.version >= DjangoVersion::V5_2 {
+            // pathlib suffixes: everything from the first dot after a leading one.
+            file.char_indices()
+                .skip(1)
+                .find(|(_, c)| *c == '.')
+                .map(|(i, _)| i)
+        } else {
+            file.rfind('.').filter(|i| *i > 0)
+        };
+        let (root, ext) = match split_at {
+            Some(i) => (&file[..i], &file[i..]),
+            None => (file, ""),
+        };
+        const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let mut rng = rand::thread_rng();
+        let suffix: String = (0..7)
+            .map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char)
+            .collect();
+        format!("{dir}{root}_{suffix}{ext}")
+    }
+
+    /// Write the chunk (read from `source`) at `offset`: anything past the
+    /// recorded offset (left by a crashed or racing writer) is cut first.
+    /// Django appends instead; on a file that matches its row both agree.
+    pub fn write_chunk(&self, name: &str, offset: u64, source: &mut File) -> io::Result<u64> {
+        let path = self.full_path(name);
+        // `open(path, 'ab')` creates a missing file, 0o666 before umask.
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o666)
+            .open(&path)?;
+        let len = file.metadata()?.len();
+        let start = if len > offset {
+            file.set_len(offset)?;
+            offset
+        } else {
+            // A file shorter than its row: append as Django does (see README).
+            len
+        };
+        file.seek(SeekFrom::Start(start))?;
+        source.seek(SeekFrom::Start(0))?;
+        let written = io::copy(source, &mut file)?;
+        file.flush()?;
+        Ok(written)
+    }
+
+    /// `ChunkedUpload.md5`: the md5 of the whole file as it is on disk.
+    pub fn md5_hex(&self, name: &str) -> io::Result<String> {
+        let mut file = File::open(self.full_path(name))?;
+        let mut hasher = Md5::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hex(&hasher.finalize()))
+    }
+
+    /// `storage.delete(path)`: a missing file is not an error.
+    pub fn delete(&self, name: &str) -> io::Result<()> {
+        match fs::remove_file(self.full_path(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// `FileField.generate_filename` + `Storage.generate_filename`: refuse
+/// absolute names and `..`, `\` → `/`, `os.path.normpath`.
+fn normalise_name(name: &str) -> io::Result<String> {
+    let name = name.replace('\\', "/");
+    let path = Path::new(&name);
+    let mut parts = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("detected path traversal attempt in {name:?}"),
+                ))
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty file name"));
+    }
+    Ok(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn storage(root: &Path, tz: &str) -> Storage {
+        Storage {
+            media_root: root.to_owned(),
+            upload_path: "chunked_uploads/%Y/%m/%d".into(),
+            time_zone: tz.parse().unwrap(),
+            file_permissions: Some(0o644),
+            directory_permissions: None,
+            version: DjangoVersion::V5_2,
+        }
+    }
+
+    #[test]
+    fn path_date_is_time_zone_local() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+        assert_eq!(
+            storage(dir.path(), "UTC").upload_to("ab", t),
+            "chunked_uploads/2026/11/25/ab.part"
+        );
+        assert_eq!(
+            storage(dir.path(), "America/New_York").upload_to("ab", t),
+            "chunked_uploads/2026/11/24/ab.part"
+        );
+    }
+
+    #[test]
+    fn create_empty_uses_djangos_modes_and_avoids_collisions() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = storage(dir.path(), "UTC");
+        let a = s.create_empty("x/y/abc.part").unwrap();
+        assert_eq!(a, "x/y/abc.part");
+        let meta = fs::metadata(dir.path().join(&a)).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+        assert_eq!(meta.len(), 0);
+        let b = s.create_empty("x/y/abc.part").unwrap();
+        assert!(b.starts_with("x/y/abc_") && b.ends_with(".part") && b.len() == a.len() + 8, "{b}");
+        assert!(s.create_empty("../evil.part").is_err());
+        assert!(s.create_empty("/abs.part").is_err());
+    }
+
+    #[test]
+    fn write_chunk_cuts_what_lies_past_the_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = storage(dir.path(), "UTC");
+        let name = s.create_empty("p.part").unwrap();
+        let mut src = tempfile::tempfile().unwrap();
+        src.write_all(b"hello").unwrap();
+        s.write_chunk(&name, 0, &mut src).unwrap();
+        let mut src2 = tempfile::tempfile().unwrap();
+        src2.write_all(b"XY").unwrap();
+        s.write_chunk(&name, 3, &mut src2).unwrap();
+        assert_eq!(fs::read(dir.path().join(&name)).unwrap(), b"helXY");
+        assert_eq!(s.md5_hex(&name).unwrap(), hex(&Md5::digest(b"helXY")));
+    }
+}

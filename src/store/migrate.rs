@@ -1,0 +1,51 @@
+//! `chunked-upload migrate`: create the tables a standalone deployment needs,
+//! with Django's own DDL (`migrations/`), only where a table is missing, so it
+//! is a no-op on a database Django already migrated.
+
+use sqlx::PgPool;
+
+/// (table, DDL) in dependency order: the upload's user FK needs `auth_user`.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("auth_user", include_str!("../../migrations/0001_auth_user.sql")),
+    ("django_session", include_str!("../../migrations/0002_django_session.sql")),
+    (
+        "chunked_upload_chunkedupload",
+        include_str!("../../migrations/0003_chunked_upload.sql"),
+    ),
+];
+
+pub async fn table_exists(pool: &PgPool, table: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(table)
+        .fetch_one(pool)
+        .await
+}
+
+/// Apply each missing table's DDL in one transaction; returns what was created.
+pub async fn migrate(pool: &PgPool) -> Result<Vec<&'static str>, sqlx::Error> {
+    let mut created = Vec::new();
+    for (table, ddl) in MIGRATIONS {
+        if table_exists(pool, table).await? {
+            continue;
+        }
+        let mut tx = pool.begin().await?;
+        for statement in statements(ddl) {
+            sqlx::raw_sql(&statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        created.push(*table);
+    }
+    Ok(created)
+}
+
+/// The statements of a `sqlmigrate` file, without BEGIN/COMMIT and comments.
+fn statements(ddl: &str) -> Vec<String> {
+    ddl.lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .split(";\n")
+        .map(|s| s.trim().trim_end_matches(';').trim().to_owned())
+        .filter(|s| !s.is_empty() && s != "BEGIN" && s != "COMMIT")
+        .collect()
+}
