@@ -12,7 +12,11 @@ use crate::http::{self, App};
 use crate::store::{db, migrate};
 
 #[derive(Parser, Debug)]
-#[command(name = "chunked-upload", version, about = "Drop-in Rust server for django-chunked-upload's two views")]
+#[command(
+    name = "chunked-upload",
+    version,
+    about = "Drop-in Rust server for django-chunked-upload's two views"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -40,7 +44,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let command = match cli.command {
         Some(c) => c,
         // `chunked-upload` alone means `serve`, settings from the environment.
-        None => Cli::parse_from(["chunked-upload", "serve"]).command.expect("serve"),
+        None => Cli::parse_from(["chunked-upload", "serve"])
+            .command
+            .expect("serve"),
     };
     match command {
         Command::Serve(raw) => {
@@ -65,7 +71,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Command::DeleteExpiredUploads { interactive, mut settings } => {
+        Command::DeleteExpiredUploads {
+            interactive,
+            mut settings,
+        } => {
             // The command never signs anything; the key is not needed.
             settings.secret_key.get_or_insert_with(|| "unused".into());
             let settings = Settings::from_raw(&settings)?;
@@ -148,7 +157,11 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
         })
         .await
         {
-            Ok(Ok(missing)) => problems.extend(missing.into_iter().map(|t| format!("database: table {t} is missing (run `chunked-upload migrate`)"))),
+            Ok(Ok(missing)) => {
+                problems.extend(missing.into_iter().map(|t| {
+                    format!("database: table {t} is missing (run `chunked-upload migrate`)")
+                }))
+            }
             Ok(Err(e)) => problems.push(format!("DATABASE_URL: cannot use the database: {e}")),
             Err(_) => problems.push("DATABASE_URL: the database did not answer within 10 s".into()),
         }
@@ -157,7 +170,10 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
             Ok(()) => {
                 let _ = std::fs::remove_file(&probe);
             }
-            Err(e) => problems.push(format!("MEDIA_ROOT: {} is not writable: {e}", s.media_root.display())),
+            Err(e) => problems.push(format!(
+                "MEDIA_ROOT: {} is not writable: {e}",
+                s.media_root.display()
+            )),
         }
     }
     if problems.is_empty() {

@@ -268,7 +268,9 @@ impl Settings {
             .replace('_', "-")
             .to_ascii_lowercase();
 
-        let auth_user_table = present(&raw.auth_user_table).unwrap_or("auth_user").to_owned();
+        let auth_user_table = present(&raw.auth_user_table)
+            .unwrap_or("auth_user")
+            .to_owned();
         if !auth_user_table
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
@@ -300,17 +302,33 @@ impl Settings {
             }
         };
         let listen_s = present(&raw.listen).unwrap_or("127.0.0.1:8000");
-        let listen = listen_s
-            .parse()
-            .map_err(|_| err("LISTEN", format!("{listen_s:?} is not an address like 127.0.0.1:8000")))?;
+        let listen = listen_s.parse().map_err(|_| {
+            err(
+                "LISTEN",
+                format!("{listen_s:?} is not an address like 127.0.0.1:8000"),
+            )
+        })?;
         let django_version = present(&raw.django_version)
             .unwrap_or("5.2")
             .parse()
             .map_err(|e: String| err("DJANGO_VERSION", e))?;
-        let expiration_delta_secs = integer("CHUNKED_UPLOAD_EXPIRATION_DELTA", &raw.chunked_upload_expiration_delta, Some(86400))?
-            .ok_or_else(|| err("CHUNKED_UPLOAD_EXPIRATION_DELTA", "must be a number of seconds"))?;
-        let session_cookie_age = integer("SESSION_COOKIE_AGE", &raw.session_cookie_age, Some(1_209_600))?
-            .ok_or_else(|| err("SESSION_COOKIE_AGE", "must be a number of seconds"))?;
+        let expiration_delta_secs = integer(
+            "CHUNKED_UPLOAD_EXPIRATION_DELTA",
+            &raw.chunked_upload_expiration_delta,
+            Some(86400),
+        )?
+        .ok_or_else(|| {
+            err(
+                "CHUNKED_UPLOAD_EXPIRATION_DELTA",
+                "must be a number of seconds",
+            )
+        })?;
+        let session_cookie_age = integer(
+            "SESSION_COOKIE_AGE",
+            &raw.session_cookie_age,
+            Some(1_209_600),
+        )?
+        .ok_or_else(|| err("SESSION_COOKIE_AGE", "must be a number of seconds"))?;
         let file_upload_temp_dir = present(&raw.file_upload_temp_dir)
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);
@@ -326,33 +344,61 @@ impl Settings {
             allowed_hosts,
             time_zone,
             use_tz: boolean("USE_TZ", &raw.use_tz, true)?,
-            file_upload_permissions: octal("FILE_UPLOAD_PERMISSIONS", &raw.file_upload_permissions, Some(0o644))?,
+            file_upload_permissions: octal(
+                "FILE_UPLOAD_PERMISSIONS",
+                &raw.file_upload_permissions,
+                Some(0o644),
+            )?,
             file_upload_directory_permissions: octal(
                 "FILE_UPLOAD_DIRECTORY_PERMISSIONS",
                 &raw.file_upload_directory_permissions,
                 None,
             )?,
             file_upload_temp_dir,
-            data_upload_max_memory_size: integer("DATA_UPLOAD_MAX_MEMORY_SIZE", &raw.data_upload_max_memory_size, Some(2_621_440))?,
-            data_upload_max_number_fields: integer("DATA_UPLOAD_MAX_NUMBER_FIELDS", &raw.data_upload_max_number_fields, Some(1000))?,
-            data_upload_max_number_files: integer("DATA_UPLOAD_MAX_NUMBER_FILES", &raw.data_upload_max_number_files, Some(100))?,
-            session_cookie_name: present(&raw.session_cookie_name).unwrap_or("sessionid").to_owned(),
+            data_upload_max_memory_size: integer(
+                "DATA_UPLOAD_MAX_MEMORY_SIZE",
+                &raw.data_upload_max_memory_size,
+                Some(2_621_440),
+            )?,
+            data_upload_max_number_fields: integer(
+                "DATA_UPLOAD_MAX_NUMBER_FIELDS",
+                &raw.data_upload_max_number_fields,
+                Some(1000),
+            )?,
+            data_upload_max_number_files: integer(
+                "DATA_UPLOAD_MAX_NUMBER_FILES",
+                &raw.data_upload_max_number_files,
+                Some(100),
+            )?,
+            session_cookie_name: present(&raw.session_cookie_name)
+                .unwrap_or("sessionid")
+                .to_owned(),
             session_cookie_age,
-            csrf_cookie_name: present(&raw.csrf_cookie_name).unwrap_or("csrftoken").to_owned(),
+            csrf_cookie_name: present(&raw.csrf_cookie_name)
+                .unwrap_or("csrftoken")
+                .to_owned(),
             csrf_header,
             csrf_trusted_origins: list("CSRF_TRUSTED_ORIGINS", &raw.csrf_trusted_origins)?,
             csrf_use_sessions: boolean("CSRF_USE_SESSIONS", &raw.csrf_use_sessions, false)?,
             auth_user_table,
             chunked_upload_path,
             expiration_delta_secs,
-            max_bytes: integer("CHUNKED_UPLOAD_MAX_BYTES", &raw.chunked_upload_max_bytes, None)?,
+            max_bytes: integer(
+                "CHUNKED_UPLOAD_MAX_BYTES",
+                &raw.chunked_upload_max_bytes,
+                None,
+            )?,
             content_type: present(&raw.chunked_upload_content_type)
                 .unwrap_or("application/json")
                 .to_owned(),
             compat,
             listen,
             upload_url: url_path("UPLOAD_URL", &raw.upload_url, "/api/chunked_upload/")?,
-            complete_url: url_path("COMPLETE_URL", &raw.complete_url, "/api/chunked_upload_complete/")?,
+            complete_url: url_path(
+                "COMPLETE_URL",
+                &raw.complete_url,
+                "/api/chunked_upload_complete/",
+            )?,
             csrf_exempt: boolean("CSRF_EXEMPT", &raw.csrf_exempt, false)?,
             auth_required: boolean("AUTH_REQUIRED", &raw.auth_required, true)?,
             django_version,
@@ -405,7 +451,10 @@ mod tests {
         assert_eq!(Settings::from_raw(&r).unwrap_err().var, "USE_TZ");
         let mut r = base();
         r.file_upload_permissions = Some("0o999".into());
-        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "FILE_UPLOAD_PERMISSIONS");
+        assert_eq!(
+            Settings::from_raw(&r).unwrap_err().var,
+            "FILE_UPLOAD_PERMISSIONS"
+        );
         let mut r = base();
         r.time_zone = Some("Mars/Olympus".into());
         assert_eq!(Settings::from_raw(&r).unwrap_err().var, "TIME_ZONE");
@@ -415,8 +464,14 @@ mod tests {
     fn lists_accept_commas_and_json() {
         let mut r = base();
         r.allowed_hosts = Some("a.com, .b.com".into());
-        assert_eq!(Settings::from_raw(&r).unwrap().allowed_hosts, vec!["a.com", ".b.com"]);
+        assert_eq!(
+            Settings::from_raw(&r).unwrap().allowed_hosts,
+            vec!["a.com", ".b.com"]
+        );
         r.allowed_hosts = Some(r#"["x", "y"]"#.into());
-        assert_eq!(Settings::from_raw(&r).unwrap().allowed_hosts, vec!["x", "y"]);
+        assert_eq!(
+            Settings::from_raw(&r).unwrap().allowed_hosts,
+            vec!["x", "y"]
+        );
     }
 }

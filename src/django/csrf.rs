@@ -52,7 +52,8 @@ pub fn process_request(version: DjangoVersion, cookie: Option<&str>) -> CsrfStat
     if version == DjangoVersion::V3_2 {
         // 3.2 `_get_token`: a bad cookie is silently replaced by a random
         // token (never written back for these views), so parsing goes on.
-        let secret = token::sanitize_3_2(cookie).unwrap_or_else(|| token::mask(&token::random_secret()));
+        let secret =
+            token::sanitize_3_2(cookie).unwrap_or_else(|| token::mask(&token::random_secret()));
         return CsrfState {
             secret: Some(secret),
             ..Default::default()
@@ -149,7 +150,8 @@ fn urlsplit_scheme_netloc(url: &str) -> (String, String) {
         Some((s, r))
             if !s.is_empty()
                 && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
         {
             (s.to_ascii_lowercase(), r)
         }
@@ -172,7 +174,10 @@ pub fn check_token(
     post_token: &str,
     header_token: Option<&str>,
 ) -> Result<(), Reject> {
-    let secret = state.secret.as_deref().ok_or_else(|| Reject::new(REASON_NO_CSRF_COOKIE))?;
+    let secret = state
+        .secret
+        .as_deref()
+        .ok_or_else(|| Reject::new(REASON_NO_CSRF_COOKIE))?;
     if version == DjangoVersion::V3_2 {
         let given = if post_token.is_empty() {
             header_token.unwrap_or("")
@@ -194,7 +199,10 @@ pub fn check_token(
     };
     let describe = |what: &str| match source {
         Source::Post => format!("CSRF token from POST {what}."),
-        Source::Header => format!("CSRF token from the '{}' HTTP header {what}.", header_display(header_name)),
+        Source::Header => format!(
+            "CSRF token from the '{}' HTTP header {what}.",
+            header_display(header_name)
+        ),
     };
     if let Some(reason) = format_error(given) {
         return Err(Reject::new(describe(reason)));
@@ -238,17 +246,35 @@ mod tests {
 
     #[test]
     fn origin_rules() {
-        let st = process_request(DjangoVersion::V5_2, Some("abcdefghijklmnopqrstuvwxyzABCDEF"));
+        let st = process_request(
+            DjangoVersion::V5_2,
+            Some("abcdefghijklmnopqrstuvwxyzABCDEF"),
+        );
         let v = DjangoVersion::V5_2;
         assert!(before_body(v, &[], &st, &facts(Some("http://example.com"))).is_ok());
         assert!(before_body(v, &[], &st, &facts(Some("http://evil.com"))).is_err());
         // 3.2 has no Origin check at all.
-        let st32 = process_request(DjangoVersion::V3_2, Some("abcdefghijklmnopqrstuvwxyzABCDEF"));
-        assert!(before_body(DjangoVersion::V3_2, &[], &st32, &facts(Some("http://evil.com"))).is_ok());
+        let st32 = process_request(
+            DjangoVersion::V3_2,
+            Some("abcdefghijklmnopqrstuvwxyzABCDEF"),
+        );
+        assert!(before_body(
+            DjangoVersion::V3_2,
+            &[],
+            &st32,
+            &facts(Some("http://evil.com"))
+        )
+        .is_ok());
         let trusted = vec!["https://*.example.com".to_string()];
-        let f = RequestFacts { host: Some("other"), ..facts(Some("https://sub.example.com")) };
+        let f = RequestFacts {
+            host: Some("other"),
+            ..facts(Some("https://sub.example.com"))
+        };
         assert!(before_body(v, &trusted, &st, &f).is_ok());
-        let f = RequestFacts { host: Some("other"), ..facts(Some("https://sub.example.com:8443")) };
+        let f = RequestFacts {
+            host: Some("other"),
+            ..facts(Some("https://sub.example.com:8443"))
+        };
         assert!(before_body(v, &trusted, &st, &f).is_err());
     }
 
@@ -256,21 +282,42 @@ mod tests {
     fn cookie_and_token_reasons() {
         let v = DjangoVersion::V5_2;
         let none = process_request(v, None);
-        assert_eq!(before_body(v, &[], &none, &facts(None)).unwrap_err().page(), CsrfFailure::NoCookie);
+        assert_eq!(
+            before_body(v, &[], &none, &facts(None)).unwrap_err().page(),
+            CsrfFailure::NoCookie
+        );
         let bad = process_request(v, Some("abc"));
         assert!(bad.new_cookie.is_some());
-        assert_eq!(before_body(v, &[], &bad, &facts(None)).unwrap_err().reason, "CSRF cookie has incorrect length.");
+        assert_eq!(
+            before_body(v, &[], &bad, &facts(None)).unwrap_err().reason,
+            "CSRF cookie has incorrect length."
+        );
         let secret = "abcdefghijklmnopqrstuvwxyzABCDEF";
         let good = process_request(v, Some(secret));
         assert!(check_token(v, "x-csrftoken", &good, secret, None).is_ok());
         assert!(check_token(v, "x-csrftoken", &good, "", Some(&token::mask(secret))).is_ok());
-        assert_eq!(check_token(v, "x-csrftoken", &good, "", None).unwrap_err().reason, "CSRF token missing.");
         assert_eq!(
-            check_token(v, "x-csrftoken", &good, "", Some("")).unwrap_err().reason,
+            check_token(v, "x-csrftoken", &good, "", None)
+                .unwrap_err()
+                .reason,
+            "CSRF token missing."
+        );
+        assert_eq!(
+            check_token(v, "x-csrftoken", &good, "", Some(""))
+                .unwrap_err()
+                .reason,
             "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."
         );
         assert_eq!(
-            check_token(v, "x-csrftoken", &good, "bcdefghijklmnopqrstuvwxyzABCDEFa", None).unwrap_err().reason,
+            check_token(
+                v,
+                "x-csrftoken",
+                &good,
+                "bcdefghijklmnopqrstuvwxyzABCDEFa",
+                None
+            )
+            .unwrap_err()
+            .reason,
             "CSRF token from POST incorrect."
         );
     }

@@ -162,9 +162,18 @@ mod tests {
     fn format_checks() {
         assert!(is_well_formed(SECRET));
         assert!(is_well_formed(TOKEN));
-        assert_eq!(check_token_format(""), Err(TokenFormatError::IncorrectLength));
-        assert_eq!(check_token_format("abc"), Err(TokenFormatError::IncorrectLength));
-        assert_eq!(check_token_format(&"a".repeat(33)), Err(TokenFormatError::IncorrectLength));
+        assert_eq!(
+            check_token_format(""),
+            Err(TokenFormatError::IncorrectLength)
+        );
+        assert_eq!(
+            check_token_format("abc"),
+            Err(TokenFormatError::IncorrectLength)
+        );
+        assert_eq!(
+            check_token_format(&"a".repeat(33)),
+            Err(TokenFormatError::IncorrectLength)
+        );
         assert_eq!(
             check_token_format(&format!("{}-", &SECRET[..31])),
             Err(TokenFormatError::InvalidCharacters)
@@ -183,7 +192,10 @@ mod tests {
         assert!(!token_matches(TOKEN, "bbcdefghijklmnopqrstuvwxyzABCDEF"));
         assert!(!token_matches(&TOKEN.replace('Q', "R"), SECRET));
         assert!(masked_tokens_match_3_2(TOKEN, &mask(SECRET)));
-        assert!(!masked_tokens_match_3_2(TOKEN, &mask("bbcdefghijklmnopqrstuvwxyzABCDEF")));
+        assert!(!masked_tokens_match_3_2(
+            TOKEN,
+            &mask("bbcdefghijklmnopqrstuvwxyzABCDEF")
+        ));
         assert!(!masked_tokens_match_3_2("", ""));
         assert!(!token_matches("", ""));
         assert_eq!(unmask("short"), "");

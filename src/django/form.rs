@@ -77,7 +77,11 @@ where
                 .rev()
                 .find(|(n, _)| n == "charset")
                 .map(|(_, v)| v.to_ascii_lowercase());
-            if version.is_4_or_later() && charset.as_deref().is_some_and(|c| c != "utf-8" && c != "utf8") {
+            if version.is_4_or_later()
+                && charset
+                    .as_deref()
+                    .is_some_and(|c| c != "utf-8" && c != "utf8")
+            {
                 return Err(ParseError::Suspicious("HTTP requests with the 'application/x-www-form-urlencoded' content type must be UTF-8 encoded.".into()));
             }
             let data = read_limited(body, info.content_length, limits.max_memory_size).await?;
@@ -145,7 +149,9 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let too_big = || ParseError::Suspicious("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.".into());
+    let too_big = || {
+        ParseError::Suspicious("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.".into())
+    };
     if let (Some(max), Some(len)) = (max, content_length) {
         if len > max {
             return Err(too_big());
@@ -188,7 +194,10 @@ pub fn parse_urlencoded(
             None => (piece, &b""[..]),
         };
         let decode = |s: &[u8]| -> String {
-            let plus: Vec<u8> = s.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+            let plus: Vec<u8> = s
+                .iter()
+                .map(|&b| if b == b'+' { b' ' } else { b })
+                .collect();
             let bytes: Vec<u8> = form_urlencoded_decode(&plus);
             String::from_utf8_lossy(&bytes).into_owned()
         };
@@ -221,13 +230,21 @@ mod tests {
 
     #[test]
     fn urlencoded_like_querydict() {
-        let v = parse_urlencoded(b"upload_id=ab%20c&md5=x+y&flag&md5=z", DjangoVersion::V5_2, Some(1000)).unwrap();
-        assert_eq!(v, vec![
-            ("upload_id".into(), "ab c".into()),
-            ("md5".into(), "x y".into()),
-            ("flag".into(), "".into()),
-            ("md5".into(), "z".into()),
-        ]);
+        let v = parse_urlencoded(
+            b"upload_id=ab%20c&md5=x+y&flag&md5=z",
+            DjangoVersion::V5_2,
+            Some(1000),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            vec![
+                ("upload_id".into(), "ab c".into()),
+                ("md5".into(), "x y".into()),
+                ("flag".into(), "".into()),
+                ("md5".into(), "z".into()),
+            ]
+        );
         let v = parse_urlencoded(b"a=1;b=2", DjangoVersion::V3_2, Some(1000)).unwrap();
         assert_eq!(v.len(), 2);
         assert!(parse_urlencoded(b"a=1&b=2&c=3", DjangoVersion::V5_2, Some(2)).is_err());

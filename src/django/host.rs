@@ -32,7 +32,10 @@ pub fn split_domain_port(host: &str) -> Option<(String, String)> {
         Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p,
         _ => return None,
     };
-    let domain = domain.strip_suffix('.').map(str::to_owned).unwrap_or(domain);
+    let domain = domain
+        .strip_suffix('.')
+        .map(str::to_owned)
+        .unwrap_or(domain);
     Some((domain, port.to_owned()))
 }
 
@@ -42,18 +45,23 @@ pub fn is_same_domain(host: &str, pattern: &str) -> bool {
         return false;
     }
     let pattern = pattern.to_ascii_lowercase();
-    (pattern.starts_with('.') && (host.ends_with(&pattern) || host == &pattern[1..])) || pattern == host
+    (pattern.starts_with('.') && (host.ends_with(&pattern) || host == &pattern[1..]))
+        || pattern == host
 }
 
 /// `validate_host(domain, ALLOWED_HOSTS)`.
 pub fn validate_host(domain: &str, allowed: &[String]) -> bool {
-    allowed.iter().any(|p| p == "*" || is_same_domain(domain, p))
+    allowed
+        .iter()
+        .any(|p| p == "*" || is_same_domain(domain, p))
 }
 
 /// `get_host()`: the raw host if allowed, else `None` (DisallowedHost).
 pub fn get_host<'a>(raw_host: &'a str, allowed: &[String]) -> Option<&'a str> {
     match split_domain_port(raw_host) {
-        Some((domain, _)) if !domain.is_empty() && validate_host(&domain, allowed) => Some(raw_host),
+        Some((domain, _)) if !domain.is_empty() && validate_host(&domain, allowed) => {
+            Some(raw_host)
+        }
         _ => None,
     }
 }
@@ -64,9 +72,18 @@ mod tests {
 
     #[test]
     fn splits_like_django() {
-        assert_eq!(split_domain_port("Example.COM:8000"), Some(("example.com".into(), "8000".into())));
-        assert_eq!(split_domain_port("example.com."), Some(("example.com".into(), "".into())));
-        assert_eq!(split_domain_port("[::1]:80"), Some(("[::1]".into(), "80".into())));
+        assert_eq!(
+            split_domain_port("Example.COM:8000"),
+            Some(("example.com".into(), "8000".into()))
+        );
+        assert_eq!(
+            split_domain_port("example.com."),
+            Some(("example.com".into(), "".into()))
+        );
+        assert_eq!(
+            split_domain_port("[::1]:80"),
+            Some(("[::1]".into(), "80".into()))
+        );
         assert_eq!(split_domain_port("bad host"), None);
         assert_eq!(split_domain_port("a.com:"), None);
         assert_eq!(split_domain_port("a_b.com"), None);

@@ -248,10 +248,16 @@ mod tests {
     // Expected values: DjangoJSONEncoder().encode(datetime(...)) (3.2.25 and 5.2.19).
     #[test]
     fn django_datetimes() {
-        assert_eq!(format_datetime_utc(&utc(678901)), "2024-01-02T03:04:05.678Z");
+        assert_eq!(
+            format_datetime_utc(&utc(678901)),
+            "2024-01-02T03:04:05.678Z"
+        );
         assert_eq!(format_datetime_utc(&utc(0)), "2024-01-02T03:04:05Z");
         assert_eq!(format_datetime_utc(&utc(500)), "2024-01-02T03:04:05.000Z");
-        assert_eq!(format_datetime_utc(&utc(999999)), "2024-01-02T03:04:05.999Z");
+        assert_eq!(
+            format_datetime_utc(&utc(999999)),
+            "2024-01-02T03:04:05.999Z"
+        );
         assert_eq!(format_datetime_utc(&utc(1000)), "2024-01-02T03:04:05.001Z");
         assert_eq!(
             format_datetime_naive(&utc(678901).naive_utc()),

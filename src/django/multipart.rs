@@ -36,9 +36,15 @@ pub struct Limits {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
-    Field { name: String, value: String },
+    Field {
+        name: String,
+        value: String,
+    },
     /// A file part; read its data with `next_file_chunk` until `None`.
-    File { field_name: String, file_name: String },
+    File {
+        field_name: String,
+        file_name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +144,11 @@ fn percent_decode(s: &str) -> Vec<u8> {
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The boundary of a `multipart/…` Content-Type, validated as Django does.
@@ -234,8 +244,15 @@ where
             return Ok(None);
         }
         let hold = self.separator.len() + 6;
+        // Where the separator could still start: scanning resumes there after
+        // each fill, so a body trickling in byte by byte stays linear.
+        let mut searched = 0;
         loop {
-            if let Some(idx) = self.finder.find(&self.buf) {
+            if let Some(idx) = self
+                .finder
+                .find(&self.buf[searched..])
+                .map(|i| i + searched)
+            {
                 let mut end = idx;
                 if end > 0 && self.buf[end - 1] == b'\n' {
                     end -= 1;
@@ -252,6 +269,7 @@ where
                 let n = self.buf.len() - hold;
                 return Ok(Some(self.buf.split_to(n).freeze()));
             }
+            searched = self.buf.len().saturating_sub(self.separator.len() - 1);
             if !self.fill().await? {
                 self.in_data = false;
                 if self.buf.is_empty() {
@@ -297,7 +315,9 @@ where
                 }
             }
             // Enough to see the first 1024 bytes of this part, or its end.
-            while self.buf.len() < MAX_HEADER_SIZE + self.separator.len() + 2 && self.fill().await? {}
+            while self.buf.len() < MAX_HEADER_SIZE + self.separator.len() + 2 && self.fill().await?
+            {
+            }
             let part_end = match self.finder.find(&self.buf) {
                 Some(idx) => {
                     let mut end = idx;
@@ -439,7 +459,9 @@ fn decode_base64_lenient(data: &[u8]) -> Option<Vec<u8>> {
         .copied()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
         .collect();
-    base64::engine::general_purpose::STANDARD.decode(cleaned).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(cleaned)
+        .ok()
 }
 
 #[cfg(test)]
@@ -447,7 +469,10 @@ mod tests {
     use super::*;
     use futures_util::stream;
 
-    fn parser(body: &[u8], chunk: usize) -> MultipartParser<impl Stream<Item = Result<Bytes, String>> + Unpin> {
+    fn parser(
+        body: &[u8],
+        chunk: usize,
+    ) -> MultipartParser<impl Stream<Item = Result<Bytes, String>> + Unpin> {
         let pieces: Vec<Result<Bytes, String>> = body
             .chunks(chunk)
             .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -484,7 +509,9 @@ mod tests {
 
     fn body(file: &[u8]) -> Vec<u8> {
         let mut b = Vec::new();
-        b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"upload_id\"\r\n\r\nabc\r\n");
+        b.extend_from_slice(
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"upload_id\"\r\n\r\nabc\r\n",
+        );
         b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a b.txt\"\r\nContent-Type: application/octet-stream\r\n\r\n");
         b.extend_from_slice(file);
         b.extend_from_slice(b"\r\n--XyZ--\r\n");
@@ -498,8 +525,20 @@ mod tests {
             let mut p = parser(&body(&file), chunk);
             let parts = collect(&mut p).await.unwrap();
             assert_eq!(parts.len(), 2, "chunk {chunk}");
-            assert_eq!(parts[0].0, Part::Field { name: "upload_id".into(), value: "abc".into() });
-            assert_eq!(parts[1].0, Part::File { field_name: "file".into(), file_name: "a b.txt".into() });
+            assert_eq!(
+                parts[0].0,
+                Part::Field {
+                    name: "upload_id".into(),
+                    value: "abc".into()
+                }
+            );
+            assert_eq!(
+                parts[1].0,
+                Part::File {
+                    field_name: "file".into(),
+                    file_name: "a b.txt".into()
+                }
+            );
             assert!(parts[1].1 == file, "chunk {chunk}");
         }
     }
@@ -508,33 +547,55 @@ mod tests {
     async fn empty_filename_is_a_field_and_missing_disposition_is_raw() {
         let b = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n\r\nxx\r\n--XyZ\r\nX-Other: 1\r\n\r\nyy\r\n--XyZ--\r\n";
         let parts = collect(&mut parser(b, 3)).await.unwrap();
-        assert_eq!(parts, vec![(Part::Field { name: "file".into(), value: "xx".into() }, vec![])]);
+        assert_eq!(
+            parts,
+            vec![(
+                Part::Field {
+                    name: "file".into(),
+                    value: "xx".into()
+                },
+                vec![]
+            )]
+        );
     }
 
     #[tokio::test]
     async fn too_many_files_and_fields() {
         let mut b = Vec::new();
         for _ in 0..101 {
-            b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\nx\r\n");
+            b.extend_from_slice(
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\nx\r\n",
+            );
         }
         b.extend_from_slice(b"--XyZ--\r\n");
-        assert!(matches!(collect(&mut parser(&b, 999)).await, Err(ParseError::Suspicious(_))));
+        assert!(matches!(
+            collect(&mut parser(&b, 999)).await,
+            Err(ParseError::Suspicious(_))
+        ));
         let mut b = Vec::new();
         for _ in 0..1001 {
-            b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n");
+            b.extend_from_slice(
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n",
+            );
         }
         b.extend_from_slice(b"--XyZ--\r\n");
-        assert!(matches!(collect(&mut parser(&b, 999)).await, Err(ParseError::Suspicious(_))));
+        assert!(matches!(
+            collect(&mut parser(&b, 999)).await,
+            Err(ParseError::Suspicious(_))
+        ));
     }
 
     #[tokio::test]
     async fn long_header_block_refused_on_5_2() {
         let mut b = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"".to_vec();
-        b.extend(std::iter::repeat(b'a').take(1100));
+        b.extend(std::iter::repeat_n(b'a', 1100));
         b.extend_from_slice(b"\"\r\n\r\n");
-        b.extend(std::iter::repeat(b'z').take(2000));
+        b.extend(std::iter::repeat_n(b'z', 2000));
         b.extend_from_slice(b"\r\n--XyZ--\r\n");
-        assert!(matches!(collect(&mut parser(&b, 512)).await, Err(ParseError::Malformed(_))));
+        assert!(matches!(
+            collect(&mut parser(&b, 512)).await,
+            Err(ParseError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -543,7 +604,10 @@ mod tests {
         assert_eq!(k, "content-disposition: form-data");
         assert_eq!(param(&p, "name"), Some("a;b"));
         assert_eq!(param(&p, "filename"), Some("café.txt"));
-        assert_eq!(boundary("multipart/form-data; boundary=XyZ").unwrap(), "XyZ");
+        assert_eq!(
+            boundary("multipart/form-data; boundary=XyZ").unwrap(),
+            "XyZ"
+        );
         assert!(boundary("multipart/form-data").is_err());
         assert!(boundary("text/plain; boundary=a").is_err());
     }

@@ -60,7 +60,12 @@ impl Session {
 
     /// `SessionStore.load` for the db engine: a missing or expired row drops
     /// the key; a signature that fails leaves `{}` with the key kept.
-    pub async fn load(&mut self, pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    pub async fn load(
+        &mut self,
+        pool: &PgPool,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
         self.accessed = true;
         if self.loaded {
             return Ok(());
@@ -89,10 +94,20 @@ impl Session {
 
     /// `session.cycle_key()` then saving: a new key holding the same data,
     /// the old row deleted.
-    async fn cycle_key(&mut self, pool: &PgPool, settings: &Settings, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    async fn cycle_key(
+        &mut self,
+        pool: &PgPool,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
         let new_key = new_session_key();
         let expire = now + Duration::seconds(settings.session_cookie_age);
-        let encoded = signing::dumps(&self.data, &settings.secret_key, SESSION_SALT, now.timestamp());
+        let encoded = signing::dumps(
+            &self.data,
+            &settings.secret_key,
+            SESSION_SALT,
+            now.timestamp(),
+        );
         db::insert_session(pool, &new_key, &encoded, expire).await?;
         if let Some(old) = self.key.replace(new_key) {
             db::delete_session(pool, &old).await?;
@@ -103,9 +118,20 @@ impl Session {
 
     /// What `SessionMiddleware.process_response` adds: whether to patch
     /// `Vary: Cookie`, and a Set-Cookie (deletion, or the new key).
-    pub fn response_cookie(&self, settings: &Settings, status: u16, now: DateTime<Utc>) -> (bool, Option<SetCookie>) {
+    pub fn response_cookie(
+        &self,
+        settings: &Settings,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> (bool, Option<SetCookie>) {
         if self.cookie_sent && self.is_empty() {
-            return (true, Some(SetCookie::deletion(&settings.session_cookie_name, Some("Lax"))));
+            return (
+                true,
+                Some(SetCookie::deletion(
+                    &settings.session_cookie_name,
+                    Some("Lax"),
+                )),
+            );
         }
         let saves = match settings.django_version {
             DjangoVersion::V3_2 => status != 500,
@@ -133,7 +159,9 @@ fn decode(raw: &str, settings: &Settings) -> Map<String, Value> {
     let v32 = settings.django_version == DjangoVersion::V3_2;
     match signing::loads(raw, &settings.signing_keys(), SESSION_SALT, v32, None) {
         Ok(map) => map,
-        Err(_) if v32 => signing::legacy_session_decode(raw, &settings.secret_key).unwrap_or_default(),
+        Err(_) if v32 => {
+            signing::legacy_session_decode(raw, &settings.secret_key).unwrap_or_default()
+        }
         Err(_) => Map::new(),
     }
 }
@@ -142,7 +170,9 @@ fn decode(raw: &str, settings: &Settings) -> Map<String, Value> {
 fn new_session_key() -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::thread_rng();
-    (0..32).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
+    (0..32)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 /// `IntegerField.to_python` (Python `int()`): None when it would raise.
@@ -150,7 +180,10 @@ fn pk_to_python(v: &Value) -> Option<Option<i64>> {
     match v {
         Value::Null => Some(None),
         Value::Bool(b) => Some(Some(*b as i64)),
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.trunc() as i64)).map(Some),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f.trunc() as i64))
+            .map(Some),
         Value::String(s) => {
             let t = s.trim();
             let (neg, digits) = match t.strip_prefix('-') {
@@ -195,10 +228,14 @@ pub async fn get_user(
     now: DateTime<Utc>,
 ) -> Result<Option<UserRow>, SessionError> {
     session.load(pool, settings, now).await?;
-    let (Some(raw_id), Some(backend)) = (session.data.get(SESSION_KEY), session.data.get(BACKEND_SESSION_KEY)) else {
+    let (Some(raw_id), Some(backend)) = (
+        session.data.get(SESSION_KEY),
+        session.data.get(BACKEND_SESSION_KEY),
+    ) else {
         return Ok(None);
     };
-    let user_id = pk_to_python(raw_id).ok_or_else(|| SessionError::InvalidUserId(raw_id.to_string()))?;
+    let user_id =
+        pk_to_python(raw_id).ok_or_else(|| SessionError::InvalidUserId(raw_id.to_string()))?;
     if backend.as_str() != Some(MODEL_BACKEND) {
         return Ok(None);
     }
@@ -221,7 +258,10 @@ pub async fn get_user(
     if let Some(h) = session_hash.as_deref() {
         if settings.django_version == DjangoVersion::V3_2 {
             // 3.2 accepts the legacy sha1 hash silently.
-            if ct_eq(h, &signing::legacy_session_auth_hash(&user.password, &settings.secret_key)) {
+            if ct_eq(
+                h,
+                &signing::legacy_session_auth_hash(&user.password, &settings.secret_key),
+            ) {
                 return Ok(Some(user));
             }
         } else if settings
@@ -231,7 +271,9 @@ pub async fn get_user(
         {
             // 4.2+: a hash made with a fallback key keeps the user logged in
             // under a new session key carrying the current hash.
-            session.data.insert(HASH_SESSION_KEY.into(), Value::String(current));
+            session
+                .data
+                .insert(HASH_SESSION_KEY.into(), Value::String(current));
             session.cycle_key(pool, settings, now).await?;
             return Ok(Some(user));
         }

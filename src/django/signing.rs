@@ -150,9 +150,11 @@ pub fn loads(
     // Signer.unsign: rsplit(":", 1), then try every key.
     let (value, sig) = s.rsplit_once(':').ok_or(SigningError::BadSignature)?;
     let verified = keys.iter().any(|key| {
-        constant_time_eq(sig.as_bytes(), signature_sha256(value, salt, key).as_bytes())
-            || (accept_sha1
-                && constant_time_eq(sig.as_bytes(), signature_sha1(value, salt, key).as_bytes()))
+        constant_time_eq(
+            sig.as_bytes(),
+            signature_sha256(value, salt, key).as_bytes(),
+        ) || (accept_sha1
+            && constant_time_eq(sig.as_bytes(), signature_sha1(value, salt, key).as_bytes()))
     });
     if !verified {
         return Err(SigningError::BadSignature);
@@ -277,7 +279,11 @@ pub fn legacy_session_decode(s: &str, secret: &str) -> Option<Map<String, Value>
     let (hash, serialized) = (&decoded[..colon], &decoded[colon + 1..]);
     // `hash.decode()` must be valid UTF-8 before the comparison.
     std::str::from_utf8(hash).ok()?;
-    let expected = hex(&salted_hmac_sha1(LEGACY_SESSION_KEY_SALT, serialized, secret));
+    let expected = hex(&salted_hmac_sha1(
+        LEGACY_SESSION_KEY_SALT,
+        serialized,
+        secret,
+    ));
     if !constant_time_eq(hash, expected.as_bytes()) {
         return None;
     }
@@ -295,7 +301,11 @@ pub fn session_auth_hash(password: &str, secret: &str) -> String {
 
 /// Django 3.2 `_legacy_get_session_auth_hash()` (sha1, lower-case hex).
 pub fn legacy_session_auth_hash(password: &str, secret: &str) -> String {
-    hex(&salted_hmac_sha1(AUTH_HASH_KEY_SALT, password.as_bytes(), secret))
+    hex(&salted_hmac_sha1(
+        AUTH_HASH_KEY_SALT,
+        password.as_bytes(),
+        secret,
+    ))
 }
 
 #[cfg(test)]
@@ -371,7 +381,11 @@ mod tests {
         );
         // salted_hmac("s\xe9lt", "v\xe9lue", secret="s\xe9c", algorithm="sha256")
         assert_eq!(
-            hex(&salted_hmac_sha256("s\u{e9}lt", "v\u{e9}lue".as_bytes(), "s\u{e9}c")),
+            hex(&salted_hmac_sha256(
+                "s\u{e9}lt",
+                "v\u{e9}lue".as_bytes(),
+                "s\u{e9}c"
+            )),
             "a5e4f4d2ff0b0336dc3025eb9168ad991bfb2a34cc5d54aaaa0a1f6a6b8e6586"
         );
     }
@@ -404,7 +418,12 @@ mod tests {
             COOKIE_DATA
         );
         assert_eq!(
-            dumps(&obj(json!({"k": "ab".repeat(200)})), SECRET, SESSION_SALT, T),
+            dumps(
+                &obj(json!({"k": "ab".repeat(200)})),
+                SECRET,
+                SESSION_SALT,
+                T
+            ),
             ".eJyrVspWslJKTBqFgwkq1QIA9Veafg:1r31eq:RiaQdZqEQnjemoO_HthmDhxUu4KlHsoI3-z7uB-Nx2g"
         );
     }
@@ -412,7 +431,9 @@ mod tests {
     #[test]
     fn dumps_non_ascii_uncompressed() {
         // {"k":"caf\xe9 \U0001F600 \u2028","n":None,"t":True,"f":1.5,"l":[1,2,{"x":-3}]}
-        let v = obj(json!({"k": "caf\u{e9} \u{1F600} \u{2028}", "n": null, "t": true, "f": 1.5, "l": [1, 2, {"x": -3}]}));
+        let v = obj(
+            json!({"k": "caf\u{e9} \u{1F600} \u{2028}", "n": null, "t": true, "f": 1.5, "l": [1, 2, {"x": -3}]}),
+        );
         let s = "eyJrIjoiY2FmXHUwMGU5IFx1ZDgzZFx1ZGUwMCBcdTIwMjgiLCJuIjpudWxsLCJ0Ijp0cnVlLCJmIjoxLjUsImwiOlsxLDIseyJ4IjotM31dfQ:1r31eq:LLtdiElLHxWY9gxrv70twsd9JdgcqUUaRqvi01s4774";
         assert_eq!(dumps(&v, SECRET, SESSION_SALT, T), s);
         assert_eq!(loads(s, &[SECRET], SESSION_SALT, false, None), Ok(v));
@@ -440,11 +461,23 @@ mod tests {
         // signed_cookies: max_age measured from the signing timestamp.
         let two_weeks = 1_209_600;
         assert_eq!(
-            loads(COOKIE_DATA, &[SECRET], COOKIE_SALT, false, Some((T + two_weeks, two_weeks))),
+            loads(
+                COOKIE_DATA,
+                &[SECRET],
+                COOKIE_SALT,
+                false,
+                Some((T + two_weeks, two_weeks))
+            ),
             Ok(session_dict(AUTH_HASH))
         );
         assert_eq!(
-            loads(COOKIE_DATA, &[SECRET], COOKIE_SALT, false, Some((T + two_weeks + 1, two_weeks))),
+            loads(
+                COOKIE_DATA,
+                &[SECRET],
+                COOKIE_SALT,
+                false,
+                Some((T + two_weeks + 1, two_weeks))
+            ),
             Err(SigningError::Expired)
         );
         // Wrong salt for the value.
@@ -453,7 +486,13 @@ mod tests {
             Err(SigningError::BadSignature)
         );
         assert_eq!(
-            loads("e30:1r31eq:_F3okiP-noHBD-hYzEdpe7d0AmxCfHuvu0s551rcuJM", &[SECRET], SESSION_SALT, false, None),
+            loads(
+                "e30:1r31eq:_F3okiP-noHBD-hYzEdpe7d0AmxCfHuvu0s551rcuJM",
+                &[SECRET],
+                SESSION_SALT,
+                false,
+                None
+            ),
             Ok(Map::new())
         );
     }
@@ -477,12 +516,18 @@ mod tests {
             loads("no-colon", &[SECRET], SESSION_SALT, false, None),
             Err(SigningError::BadSignature)
         );
-        assert_eq!(loads("", &[SECRET], SESSION_SALT, false, None), Err(SigningError::BadSignature));
+        assert_eq!(
+            loads("", &[SECRET], SESSION_SALT, false, None),
+            Err(SigningError::BadSignature)
+        );
         assert_eq!(
             loads(DB_DATA, &["other"], SESSION_SALT, false, None),
             Err(SigningError::BadSignature)
         );
-        assert_eq!(loads(DB_DATA, &[], SESSION_SALT, false, None), Err(SigningError::BadSignature));
+        assert_eq!(
+            loads(DB_DATA, &[], SESSION_SALT, false, None),
+            Err(SigningError::BadSignature)
+        );
     }
 
     #[test]
@@ -492,7 +537,13 @@ mod tests {
             Err(SigningError::BadSignature)
         );
         assert_eq!(
-            loads(OLD_KEY_DATA, &[SECRET, "old-secret"], SESSION_SALT, false, None),
+            loads(
+                OLD_KEY_DATA,
+                &[SECRET, "old-secret"],
+                SESSION_SALT,
+                false,
+                None
+            ),
             Ok(session_dict(AUTH_HASH))
         );
         assert_eq!(
@@ -523,17 +574,33 @@ mod tests {
 
     #[test]
     fn loads_bad_payloads() {
-        let sign = |value: &str| format!("{value}:{}", signature_sha256(value, SESSION_SALT, SECRET));
+        let sign =
+            |value: &str| format!("{value}:{}", signature_sha256(value, SESSION_SALT, SECRET));
         // A JSON list is not a session dict.
         let list = sign(&format!("{}:1r31eq", URL_SAFE_NO_PAD.encode(b"[1]")));
-        assert_eq!(loads(&list, &[SECRET], SESSION_SALT, false, None), Err(SigningError::BadPayload));
+        assert_eq!(
+            loads(&list, &[SECRET], SESSION_SALT, false, None),
+            Err(SigningError::BadPayload)
+        );
         // No timestamp / bad timestamp.
-        assert_eq!(loads(&sign("e30"), &[SECRET], SESSION_SALT, false, None), Err(SigningError::BadPayload));
-        assert_eq!(loads(&sign("e30:!!"), &[SECRET], SESSION_SALT, false, None), Err(SigningError::BadPayload));
+        assert_eq!(
+            loads(&sign("e30"), &[SECRET], SESSION_SALT, false, None),
+            Err(SigningError::BadPayload)
+        );
+        assert_eq!(
+            loads(&sign("e30:!!"), &[SECRET], SESSION_SALT, false, None),
+            Err(SigningError::BadPayload)
+        );
         // '.' but not zlib.
-        assert_eq!(loads(&sign(".e30:1r31eq"), &[SECRET], SESSION_SALT, false, None), Err(SigningError::BadPayload));
+        assert_eq!(
+            loads(&sign(".e30:1r31eq"), &[SECRET], SESSION_SALT, false, None),
+            Err(SigningError::BadPayload)
+        );
         // Latin-1 JSON: byte 0xe9 is U+00E9.
-        let latin = sign(&format!("{}:1r31eq", URL_SAFE_NO_PAD.encode(b"{\"k\":\"caf\xe9\"}")));
+        let latin = sign(&format!(
+            "{}:1r31eq",
+            URL_SAFE_NO_PAD.encode(b"{\"k\":\"caf\xe9\"}")
+        ));
         assert_eq!(
             loads(&latin, &[SECRET], SESSION_SALT, false, None),
             Ok(obj(json!({"k": "caf\u{e9}"})))
@@ -568,7 +635,10 @@ mod tests {
         assert_eq!(python_a2b_base64(b"YQ=xyzw="), None);
         assert_eq!(python_a2b_base64(b"Y=Q="), None);
         assert_eq!(python_a2b_base64(b"Y=Q=="), Some(b"a".to_vec()));
-        assert_eq!(python_a2b_base64(b"YQ=xyzw=="), Some(b"a\x0cr\xcf".to_vec()));
+        assert_eq!(
+            python_a2b_base64(b"YQ=xyzw=="),
+            Some(b"a\x0cr\xcf".to_vec())
+        );
     }
 
     #[test]
@@ -581,12 +651,18 @@ mod tests {
         );
         assert_eq!(legacy_session_decode(legacy, "other"), None);
         assert_eq!(
-            legacy_session_decode("ZGMzZTUxNzFlMGQ4NDAxNDJkOWI5NWU0MjcxMmU5MjEwN2ZiMWRmNDp7ImEiOjF9", SECRET),
+            legacy_session_decode(
+                "ZGMzZTUxNzFlMGQ4NDAxNDJkOWI5NWU0MjcxMmU5MjEwN2ZiMWRmNDp7ImEiOjF9",
+                SECRET
+            ),
             Some(obj(json!({"a": 1})))
         );
         // _legacy_encode([1]): verifies, but is not a dict.
         assert_eq!(
-            legacy_session_decode("YmQzMGQ1OTQ0YTM1NzRhOTQyMjRkZGMzNzczOGYwYzdmMTc4NzZiODpbMV0=", SECRET),
+            legacy_session_decode(
+                "YmQzMGQ1OTQ0YTM1NzRhOTQyMjRkZGMzNzczOGYwYzdmMTc4NzZiODpbMV0=",
+                SECRET
+            ),
             None
         );
         assert_eq!(legacy_session_decode(DB_DATA, SECRET), None);

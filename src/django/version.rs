@@ -27,7 +27,9 @@ impl FromStr for DjangoVersion {
             "4.2" => Ok(Self::V4_2),
             "5.2" => Ok(Self::V5_2),
             "6.0" | "6" => Ok(Self::V6_0),
-            other => Err(format!("unsupported Django series {other:?} (3.2, 4.2, 5.2 or 6.0)")),
+            other => Err(format!(
+                "unsupported Django series {other:?} (3.2, 4.2, 5.2 or 6.0)"
+            )),
         }
     }
 }

@@ -86,7 +86,9 @@ impl Ctx<'_> {
             Ok(u) => Ok(u),
             Err(e) => {
                 match e {
-                    SessionError::InvalidUserId(_) => tracing::error!("{e}: Django raises ValidationError (500)"),
+                    SessionError::InvalidUserId(_) => {
+                        tracing::error!("{e}: Django raises ValidationError (500)")
+                    }
                     SessionError::Db(_) => tracing::error!("session lookup failed: {e}"),
                 }
                 Err(Reply::server_error(app.version()))
@@ -116,14 +118,23 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let settings = &app.settings;
     let version = app.version();
-    let cookies = header(&parts.headers, "cookie").map(parse_cookie).unwrap_or_default();
+    let cookies = header(&parts.headers, "cookie")
+        .map(parse_cookie)
+        .unwrap_or_default();
     let mut ctx = Ctx {
         app: &app,
-        session: Session::from_cookie(cookies.get(&settings.session_cookie_name).map(String::as_str)),
+        session: Session::from_cookie(
+            cookies
+                .get(&settings.session_cookie_name)
+                .map(String::as_str),
+        ),
         now: Utc::now(),
         headers: &parts.headers,
     };
-    let csrf_state = csrf::process_request(version, cookies.get(&settings.csrf_cookie_name).map(String::as_str));
+    let csrf_state = csrf::process_request(
+        version,
+        cookies.get(&settings.csrf_cookie_name).map(String::as_str),
+    );
     let mut out = Outgoing {
         inner_layers: true,
         ..Default::default()
@@ -148,7 +159,10 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             break 'reply Reply::not_found(version);
         };
         if csrf_state.new_cookie.is_some() {
-            out.csrf_cookie = csrf_state.new_cookie.as_ref().map(|s| csrf_cookie(settings, s, ctx.now));
+            out.csrf_cookie = csrf_state
+                .new_cookie
+                .as_ref()
+                .map(|s| csrf_cookie(settings, s, ctx.now));
         }
         let enforce_csrf = !settings.csrf_exempt && !csrf::is_safe_method(method);
         if enforce_csrf {
@@ -158,7 +172,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 host: Some(good_host),
                 is_secure: false,
             };
-            if let Err(r) = csrf::before_body(version, &settings.csrf_trusted_origins, &csrf_state, &facts) {
+            if let Err(r) =
+                csrf::before_body(version, &settings.csrf_trusted_origins, &csrf_state, &facts)
+            {
                 tracing::warn!("Forbidden ({}): {}", r.reason, parts.uri.path());
                 break 'reply Reply::csrf_forbidden(version, r.page());
             }
@@ -166,7 +182,13 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         let header_token = header(&parts.headers, &settings.csrf_header);
         if method != "POST" {
             if enforce_csrf {
-                if let Err(r) = csrf::check_token(version, &settings.csrf_header, &csrf_state, "", header_token) {
+                if let Err(r) = csrf::check_token(
+                    version,
+                    &settings.csrf_header,
+                    &csrf_state,
+                    "",
+                    header_token,
+                ) {
                     tracing::warn!("Forbidden ({}): {}", r.reason, parts.uri.path());
                     break 'reply Reply::csrf_forbidden(version, r.page());
                 }
@@ -182,20 +204,28 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         let info = BodyInfo {
             method,
             content_type: header(&parts.headers, "content-type"),
-            content_length: header(&parts.headers, "content-length").and_then(|v| v.trim().parse().ok()),
+            content_length: header(&parts.headers, "content-length")
+                .and_then(|v| v.trim().parse().ok()),
         };
         let spool = match view {
             View::Upload => Some(("file", settings.file_upload_temp_dir.as_path())),
             View::Complete => None,
         };
         let stream = body.into_data_stream();
-        let form = match form::load_post_and_files(&info, stream, version, app.limits(), spool).await {
-            Ok(f) => f,
-            Err(e) => break 'reply parse_error_reply(&mut ctx, e).await,
-        };
+        let form =
+            match form::load_post_and_files(&info, stream, version, app.limits(), spool).await {
+                Ok(f) => f,
+                Err(e) => break 'reply parse_error_reply(&mut ctx, e).await,
+            };
         if enforce_csrf {
             let post_token = form.get("csrfmiddlewaretoken").unwrap_or("");
-            if let Err(r) = csrf::check_token(version, &settings.csrf_header, &csrf_state, post_token, header_token) {
+            if let Err(r) = csrf::check_token(
+                version,
+                &settings.csrf_header,
+                &csrf_state,
+                post_token,
+                header_token,
+            ) {
                 tracing::warn!("Forbidden ({}): {}", r.reason, parts.uri.path());
                 break 'reply Reply::csrf_forbidden(version, r.page());
             }
@@ -203,7 +233,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         run_view(&mut ctx, view, form).await
     };
 
-    let (vary, cookie) = ctx.session.response_cookie(settings, reply.status.as_u16(), ctx.now);
+    let (vary, cookie) = ctx
+        .session
+        .response_cookie(settings, reply.status.as_u16(), ctx.now);
     out.session_vary = vary;
     out.session_cookie = cookie;
     finish(reply, out, version)
@@ -239,7 +271,9 @@ async fn parse_error_reply(ctx: &mut Ctx<'_>, e: ParseError) -> Reply {
                 let _ = ctx.user().await;
             }
         }
-        ParseError::Malformed(msg) => tracing::warn!("Bad request (Unable to parse request body): {msg}"),
+        ParseError::Malformed(msg) => {
+            tracing::warn!("Bad request (Unable to parse request body): {msg}")
+        }
         ParseError::Unreadable(msg) => tracing::warn!("Unreadable request body: {msg}"),
     }
     Reply::bad_request(version)
@@ -247,22 +281,36 @@ async fn parse_error_reply(ctx: &mut Ctx<'_>, e: ParseError) -> Reply {
 
 /// `CsrfViewMiddleware._set_csrf_cookie` with the default cookie settings.
 fn csrf_cookie(settings: &Settings, secret: &str, now: DateTime<Utc>) -> SetCookie {
-    let mut c = SetCookie::with_max_age(&settings.csrf_cookie_name, secret, 31_449_600, now.timestamp());
+    let mut c = SetCookie::with_max_age(
+        &settings.csrf_cookie_name,
+        secret,
+        31_449_600,
+        now.timestamp(),
+    );
     c.samesite = Some("Lax".into());
     c
 }
 
-/// Serve until SIGTERM/SIGINT; in-flight requests finish first.
+/// Serve on `LISTEN` until SIGTERM/SIGINT; in-flight requests finish first.
 pub async fn serve(app: Arc<App>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(app.settings.listen).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    serve_on(app, listener, shutdown_signal()).await
+}
+
+/// Serve on a bound listener until `shutdown` completes.
+pub async fn serve_on(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
 
-    let listener = tokio::net::TcpListener::bind(app.settings.listen).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
     let router = router(app);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -302,4 +350,3 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
     }
 }
-

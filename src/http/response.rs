@@ -34,7 +34,11 @@ impl Reply {
 
     /// `ChunkedUploadError(status, detail=…)`.
     pub fn detail(status: u16, content_type: &str, detail: &str) -> Reply {
-        Reply::json(status, content_type, &serde_json::json!({ "detail": detail }))
+        Reply::json(
+            status,
+            content_type,
+            &serde_json::json!({ "detail": detail }),
+        )
     }
 
     fn page(status: StatusCode, version: DjangoVersion, body: &'static [u8]) -> Reply {
@@ -54,12 +58,20 @@ impl Reply {
     }
 
     pub fn server_error(version: DjangoVersion) -> Reply {
-        Reply::page(StatusCode::INTERNAL_SERVER_ERROR, version, pages::SERVER_ERROR)
+        Reply::page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            version,
+            pages::SERVER_ERROR,
+        )
     }
 
     /// `csrf_failure` (3.2 passes `content_type='text/html'` itself).
     pub fn csrf_forbidden(version: DjangoVersion, kind: pages::CsrfFailure) -> Reply {
-        Reply::page(StatusCode::FORBIDDEN, version, pages::csrf_403(version, kind))
+        Reply::page(
+            StatusCode::FORBIDDEN,
+            version,
+            pages::csrf_403(version, kind),
+        )
     }
 
     /// `View.http_method_not_allowed`: `HttpResponseNotAllowed` (always with charset).
@@ -103,7 +115,8 @@ pub struct Outgoing {
 
 pub fn finish(reply: Reply, out: Outgoing, version: DjangoVersion) -> Response {
     let mut headers: Vec<(&'static str, String)> = reply.headers;
-    let has = |h: &Vec<(&'static str, String)>, n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+    let has =
+        |h: &Vec<(&'static str, String)>, n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
     let mut cookies = Vec::new();
     if out.inner_layers {
         if !has(&headers, "X-Frame-Options") {
@@ -134,13 +147,18 @@ pub fn finish(reply: Reply, out: Outgoing, version: DjangoVersion) -> Response {
         Body::from(reply.body)
     } else {
         let b = reply.body;
-        Body::from_stream(futures_util::stream::once(async move { Ok::<_, Infallible>(b) }))
+        Body::from_stream(futures_util::stream::once(
+            async move { Ok::<_, Infallible>(b) },
+        ))
     };
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;
     let map = response.headers_mut();
     for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             map.append(n, v);
         }
     }

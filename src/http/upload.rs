@@ -64,12 +64,18 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, mut form: FormData) -
     let (start, end, total) = range.unwrap_or((0, size.wrapping_sub(1), size));
     if let Some(max) = app.settings.max_bytes {
         if total > max as u128 {
-            return ctx.detail(400, &format!("Size of file exceeds the limit ({max} bytes)"));
+            return ctx.detail(
+                400,
+                &format!("Size of file exceeds the limit ({max} bytes)"),
+            );
         }
     }
     let offset = existing.as_ref().map_or(0, |r| r.offset);
     if start != offset as u128 {
-        return ctx.json(400, &json!({"detail": "Offsets do not match", "offset": offset}));
+        return ctx.json(
+            400,
+            &json!({"detail": "Offsets do not match", "offset": offset}),
+        );
     }
     // chunk_size = end - start + 1 may be zero or negative in Python.
     let chunk_size_matches = if range.is_some() {

@@ -92,12 +92,14 @@ pub async fn set_offset(
     id: i64,
     offset: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(r#"UPDATE {TABLE} SET "offset" = $2 WHERE id = $1"#))
-        .bind(id)
-        .bind(offset)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+    sqlx::query(&format!(
+        r#"UPDATE {TABLE} SET "offset" = $2 WHERE id = $1"#
+    ))
+    .bind(id)
+    .bind(offset)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
 }
 
 pub async fn mark_complete(
@@ -144,7 +146,11 @@ pub struct UserRow {
     pub is_active: bool,
 }
 
-pub async fn find_user(pool: &PgPool, table: &str, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_user(
+    pool: &PgPool,
+    table: &str,
+    id: i64,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as::<_, UserRow>(&format!(
         "SELECT id::bigint AS id, password, is_active FROM {table} WHERE id = $1"
     ))
@@ -159,11 +165,13 @@ pub async fn load_session(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT session_data FROM django_session WHERE session_key = $1 AND expire_date > $2")
-        .bind(key)
-        .bind(now)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT session_data FROM django_session WHERE session_key = $1 AND expire_date > $2",
+    )
+    .bind(key)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn delete_session(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
@@ -180,11 +188,13 @@ pub async fn insert_session(
     data: &str,
     expire: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO django_session (session_key, session_data, expire_date) VALUES ($1, $2, $3)")
-        .bind(key)
-        .bind(data)
-        .bind(expire)
-        .execute(pool)
-        .await
-        .map(drop)
+    sqlx::query(
+        "INSERT INTO django_session (session_key, session_data, expire_date) VALUES ($1, $2, $3)",
+    )
+    .bind(key)
+    .bind(data)
+    .bind(expire)
+    .execute(pool)
+    .await
+    .map(drop)
 }

@@ -29,7 +29,11 @@ impl Storage {
     /// (Django sets `TZ` to `TIME_ZONE`), whatever `USE_TZ` says.
     pub fn upload_to(&self, upload_id: &str, now: DateTime<Utc>) -> String {
         let local = now.with_timezone(&self.time_zone);
-        let pattern = format!("{}/{}.part", self.upload_path.trim_end_matches('/'), upload_id);
+        let pattern = format!(
+            "{}/{}.part",
+            self.upload_path.trim_end_matches('/'),
+            upload_id
+        );
         local.format(&pattern).to_string()
     }
 
@@ -189,10 +193,12 @@ impl Storage {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// `FileField.generate_filename` + `Storage.generate_filename`: refuse
@@ -214,7 +220,10 @@ fn normalise_name(name: &str) -> io::Result<String> {
         }
     }
     if parts.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty file name"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "empty file name",
+        ));
     }
     Ok(parts.join("/"))
 }
@@ -259,7 +268,10 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o644);
         assert_eq!(meta.len(), 0);
         let b = s.create_empty("x/y/abc.part").unwrap();
-        assert!(b.starts_with("x/y/abc_") && b.ends_with(".part") && b.len() == a.len() + 8, "{b}");
+        assert!(
+            b.starts_with("x/y/abc_") && b.ends_with(".part") && b.len() == a.len() + 8,
+            "{b}"
+        );
         assert!(s.create_empty("../evil.part").is_err());
         assert!(s.create_empty("/abs.part").is_err());
     }

@@ -6,8 +6,14 @@ use sqlx::PgPool;
 
 /// (table, DDL) in dependency order: the upload's user FK needs `auth_user`.
 pub const MIGRATIONS: &[(&str, &str)] = &[
-    ("auth_user", include_str!("../../migrations/0001_auth_user.sql")),
-    ("django_session", include_str!("../../migrations/0002_django_session.sql")),
+    (
+        "auth_user",
+        include_str!("../../migrations/0001_auth_user.sql"),
+    ),
+    (
+        "django_session",
+        include_str!("../../migrations/0002_django_session.sql"),
+    ),
     (
         "chunked_upload_chunkedupload",
         include_str!("../../migrations/0003_chunked_upload.sql"),

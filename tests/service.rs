@@ -1,0 +1,355 @@
+//! The real service over loopback HTTP against a real PostgreSQL (the cluster
+//! `scripts/test` starts; `DATABASE_URL` points at it). Each test gets its
+//! own database, migrated with our `migrations/`, and its own MEDIA_ROOT.
+//! The byte-for-byte comparison with Django lives in `compat-tests/`.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use chunked_upload::config::{RawSettings, Settings};
+use chunked_upload::django::{session, signing};
+use chunked_upload::http::{serve_on, App};
+use chunked_upload::store::migrate;
+use md5::{Digest, Md5};
+use serde_json::{json, Map, Value};
+use sqlx::PgPool;
+
+const SECRET: &str = "integration-test-secret";
+const CSRF: &str = "abcdefghijklmnopqrstuvwxyzABCDEF";
+
+struct Site {
+    base: String,
+    pool: PgPool,
+    media: tempfile::TempDir,
+    user_id: i64,
+    cookie: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must point at a PostgreSQL server (scripts/test starts one)")
+}
+
+async fn fresh_database() -> String {
+    let base = database_url();
+    let admin = PgPool::connect(&base)
+        .await
+        .expect("connect to DATABASE_URL");
+    let name = format!("cu_it_{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
+    format!("{prefix}/{name}")
+}
+
+async fn site() -> Site {
+    let url = fresh_database().await;
+    let pool = PgPool::connect(&url).await.unwrap();
+    migrate::migrate(&pool).await.unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let raw = RawSettings {
+        database_url: Some(url),
+        secret_key: Some(SECRET.into()),
+        media_root: Some(media.path().to_string_lossy().into_owned()),
+        chunked_upload_compat: Some("patched".into()),
+        django_version: Some("5.2".into()),
+        ..Default::default()
+    };
+    let settings = Settings::from_raw(&raw).unwrap();
+    let app = Arc::new(App::new(settings, pool.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve_on(app, listener, async {
+        let _ = stopped.await;
+    }));
+    let (user_id, key) = login(&pool, "alice", "pbkdf2_sha256$1$salt$hash-of-alice").await;
+    Site {
+        base,
+        pool,
+        media,
+        user_id,
+        cookie: format!("sessionid={key}; csrftoken={CSRF}"),
+        _stop: stop,
+    }
+}
+
+/// A user and a session row as `django.contrib.auth.login` leaves them.
+async fn login(pool: &PgPool, username: &str, password: &str) -> (i64, String) {
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+         VALUES ($1, NULL, false, $2, '', '', '', false, true, now()) RETURNING id",
+    )
+    .bind(password)
+    .bind(username)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let mut data = Map::new();
+    data.insert(session::SESSION_KEY.into(), Value::String(id.to_string()));
+    data.insert(
+        session::BACKEND_SESSION_KEY.into(),
+        Value::String(session::MODEL_BACKEND.into()),
+    );
+    data.insert(
+        session::HASH_SESSION_KEY.into(),
+        Value::String(signing::session_auth_hash(password, SECRET)),
+    );
+    let key = format!("{:0>32}", uuid::Uuid::new_v4().simple().to_string());
+    let encoded = signing::dumps(&data, SECRET, session::SESSION_SALT, Utc::now().timestamp());
+    sqlx::query("INSERT INTO django_session VALUES ($1, $2, $3)")
+        .bind(&key)
+        .bind(encoded)
+        .bind(Utc::now() + Duration::days(1))
+        .execute(pool)
+        .await
+        .unwrap();
+    (id as i64, key)
+}
+
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Site {
+    async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<&[u8]>,
+        range: Option<&str>,
+    ) -> Answer {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some(data) = file {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(data.to_vec()).file_name("big file.bin"),
+            );
+        }
+        let mut req = reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", &self.cookie)
+            .header("X-CSRFToken", CSRF)
+            .multipart(form);
+        if let Some(r) = range {
+            req = req.header("Content-Range", r);
+        }
+        let resp = req.send().await.unwrap();
+        Answer {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    async fn chunk(&self, upload_id: Option<&str>, data: &[u8], range: Option<&str>) -> Answer {
+        let fields: Vec<(&str, &str)> = upload_id
+            .map(|id| vec![("upload_id", id)])
+            .unwrap_or_default();
+        self.post("/api/chunked_upload/", &fields, Some(data), range)
+            .await
+    }
+
+    async fn row(&self, upload_id: &str) -> (String, String, i64, i16, Option<i64>) {
+        sqlx::query_as(
+            r#"SELECT file, filename, "offset", status, user_id::bigint FROM chunked_upload_chunkedupload WHERE upload_id = $1"#,
+        )
+        .bind(upload_id)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+}
+
+fn content(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+#[tokio::test]
+async fn upload_in_three_chunks_then_complete() {
+    let s = site().await;
+    let data = content(300_000, 7);
+    let first = s
+        .chunk(None, &data[..100_000], Some("bytes 0-99999/300000"))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    assert_eq!(first.header("vary"), Some("Cookie"));
+    assert_eq!(first.header("x-frame-options"), Some("DENY"));
+    let id = first.json()["upload_id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 32);
+    assert_eq!(first.json()["offset"], json!(100_000));
+    let second = s
+        .chunk(
+            Some(&id),
+            &data[100_000..250_000],
+            Some("bytes 100000-249999/300000"),
+        )
+        .await;
+    assert_eq!(second.json()["offset"], json!(250_000));
+    assert_eq!(second.json()["expires"], first.json()["expires"]);
+    let third = s
+        .chunk(
+            Some(&id),
+            &data[250_000..],
+            Some("bytes 250000-299999/300000"),
+        )
+        .await;
+    assert_eq!(third.status, 200);
+
+    let (file, filename, offset, status, user) = s.row(&id).await;
+    assert!(
+        file.starts_with("chunked_uploads/") && file.ends_with(&format!("{id}.part")),
+        "{file}"
+    );
+    assert_eq!(
+        (filename.as_str(), offset, status, user),
+        ("big file.bin", 300_000, 1, Some(s.user_id))
+    );
+    assert_eq!(std::fs::read(s.media.path().join(&file)).unwrap(), data);
+
+    let md5 = chunked_upload::store::files::hex(&Md5::digest(&data));
+    let done = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id), ("md5", &md5)],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((done.status, done.body.as_str()), (200, "{}"));
+    assert_eq!(s.row(&id).await.3, 2);
+    let again = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id), ("md5", &md5)],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        again.body,
+        r#"{"detail": "Upload has already been marked as complete"}"#
+    );
+}
+
+#[tokio::test]
+async fn wrong_offset_size_and_md5_are_refused_and_change_nothing() {
+    let s = site().await;
+    let first = s.chunk(None, b"hello", None).await;
+    let id = first.json()["upload_id"].as_str().unwrap().to_owned();
+    let skip = s.chunk(Some(&id), b"world", Some("bytes 6-10/11")).await;
+    assert_eq!(
+        (skip.status, skip.body.as_str()),
+        (400, r#"{"detail": "Offsets do not match", "offset": 5}"#)
+    );
+    let short = s.chunk(Some(&id), b"wor", Some("bytes 5-9/10")).await;
+    assert_eq!(
+        short.body,
+        r#"{"detail": "File size doesn't match headers"}"#
+    );
+    assert_eq!(s.row(&id).await.2, 5);
+    let bad = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id), ("md5", "0")],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(bad.body, r#"{"detail": "md5 checksum does not match"}"#);
+    let missing = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id)],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        missing.body,
+        r#"{"detail": "Both 'upload_id' and 'md5' are required"}"#
+    );
+    let unknown = s
+        .chunk(Some("0123456789abcdef0123456789abcdef"), b"x", None)
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.body.contains("<h1>Not Found</h1>"));
+}
+
+#[tokio::test]
+async fn anonymous_csrf_and_password_change() {
+    let s = site().await;
+    let anon = reqwest::Client::new()
+        .post(format!("{}/api/chunked_upload/", s.base))
+        .header("Cookie", format!("csrftoken={CSRF}"))
+        .header("X-CSRFToken", CSRF)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 403);
+    assert_eq!(
+        anon.text().await.unwrap(),
+        r#"{"detail": "Authentication credentials were not provided"}"#
+    );
+
+    let no_cookie = reqwest::Client::new()
+        .post(format!("{}/api/chunked_upload/", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_cookie.status(), 403);
+    assert!(no_cookie.headers().get("vary").is_none());
+    assert!(no_cookie
+        .text()
+        .await
+        .unwrap()
+        .contains("CSRF verification failed"));
+
+    let get = reqwest::get(format!("{}/api/chunked_upload", s.base))
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST, OPTIONS");
+
+    sqlx::query("UPDATE auth_user SET password = 'changed' WHERE id = $1")
+        .bind(s.user_id as i32)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    let flushed = s.chunk(None, b"x", None).await;
+    assert_eq!(flushed.status, 403);
+    assert_eq!(
+        flushed.header("set-cookie"),
+        Some(
+            r#"sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax"#
+        )
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM django_session")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        left, 0,
+        "the session row is deleted, as session.flush() does"
+    );
+}
