@@ -138,7 +138,7 @@ class Response:
         return '  %s %s\n%s\n  body: %r' % (self.status, self.reason, hs, self.body[:600])
 
 
-def send(port, req, timeout=60):
+def send(port, req, timeout=30):
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
     try:
         conn.putrequest(req.method, req.path, skip_host=True, skip_accept_encoding=True)
@@ -608,8 +608,18 @@ class Site:
         if drive == 'django':
             w.restore(sd)
         problems = compare(w, req, s0, rd, sd, (t0, t1), rc, sc, (t2, t3))
+        if os.environ.get('COMPAT_TRACE') == '1':
+            print('\n[%s] %s %s (Content-Range %r) -> django %s %r | candidate %s %r' % (
+                w.profile, req.method, req.path,
+                next((v for k, v in req.headers if k == 'Content-Range'), None),
+                rd.status, rd.body[:160], rc.status, rc.body[:160]))
+            for u, row in sd.rows.items():
+                if u not in s0.rows:
+                    print('    new row (django): filename=%r offset=%r' % (row['filename'], row['offset']))
         context = '\n\nrequest: %r\nbody: %r\n--- django:\n%s\n--- candidate (%s):\n%s' % (
             req, req.body[:800], rd.summary(), w.candidate_kind, rc.summary())
+        if problems and self.procs:
+            context += '\n--- candidate log (tail):\n' + self.procs[1].log_tail(1500)
         assert not problems, 'MISMATCH:\n  - ' + '\n  - '.join(problems) + context
         if os.environ.get('COMPAT_SKIP_HEADER_ORDER') != '1':
             od, oc = header_order(rd, rc)

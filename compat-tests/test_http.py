@@ -1,0 +1,155 @@
+"""HTTP-level behaviour: methods, URLs, Host, body encodings, multipart quirks."""
+from compatlib import File, Field, md5hex, multipart, Request, UPLOAD, COMPLETE, HOST
+
+D, R = 'django', 'rust'
+
+
+def test_get_is_method_not_allowed(site, alice):
+    for path in (UPLOAD, COMPLETE, '/api/chunked_upload'):
+        r = site.step(alice.raw('GET', path), drive=R)
+        assert r.status == 405
+
+
+def test_head_is_method_not_allowed(site, alice):
+    r = site.step(alice.raw('HEAD', UPLOAD), drive=D)
+    assert r.status == 405
+
+
+def test_options_lists_the_allowed_methods(site, alice):
+    r = site.step(alice.raw('OPTIONS', UPLOAD), drive=R)
+    assert r.status == 200
+    anon = site.anonymous()
+    r = site.step(anon.raw('OPTIONS', COMPLETE, cookies={'csrftoken': None}), drive=D)
+    assert r.status == 200
+
+
+def test_unknown_method_is_method_not_allowed(site, alice):
+    r = site.step(alice.raw('PROPFIND', UPLOAD, extra_headers=[('X-CSRFToken', alice.csrf)]), drive=R)
+    assert r.status in (403, 405)
+
+
+def test_request_with_host_not_in_allowed_hosts(site, alice):
+    r = site.step(alice.chunk(b'data', host='evil.example'), drive=D)
+    assert r.status == 400
+    r = site.step(alice.raw('GET', UPLOAD, host='evil.example'), drive=R)
+    assert r.status == 400
+
+
+def test_request_with_invalid_host_header(site, alice):
+    for host in ('test server', 'testserver:abc', '[::1', 'testserver..'):
+        r = site.step(alice.chunk(b'data', host=host), drive=R)
+        assert r.status in (200, 400)
+
+
+def test_allowed_host_variants(site, alice):
+    for host in ('testserver:8000', 'TESTSERVER', 'localhost', 'allowed.example', 'a.allowed.example:99'):
+        r = site.step(alice.chunk(b'data', host=host), drive=D)
+        assert r.status == 200
+
+
+def test_duplicate_file_parts_last_one_wins(site, alice):
+    parts = [File('file', 'first.txt', b'1'), File('file', 'second.txt', b'22')]
+    r = site.step(alice.chunk(None, parts=parts), drive=R)
+    assert r.status == 200
+    assert r.json['offset'] == 2
+
+
+def test_duplicate_upload_id_fields_last_one_wins(site, alice):
+    r = site.step(alice.chunk(b'12345', content_range='bytes 0-4/10'), drive=D)
+    uid = r.json['upload_id']
+    parts = [Field('upload_id', '0' * 32), Field('upload_id', uid), File('file', 'x', b'67890')]
+    r = site.step(alice.chunk(None, parts=parts, content_range='bytes 5-9/10'), drive=R)
+    assert r.status == 200
+    parts = [Field('upload_id', uid), Field('md5', 'nope'), Field('md5', md5hex(b'1234567890'))]
+    r = site.step(alice.chunk(None, parts=parts, path=COMPLETE), drive=D)
+    assert r.status == 200
+
+
+def test_empty_upload_id_field_starts_a_new_upload(site, alice):
+    r = site.step(alice.chunk(b'data', upload_id=''), drive=R)
+    assert r.status == 200
+
+
+def test_urlencoded_body_has_no_chunk_file(site, alice):
+    body = ('csrfmiddlewaretoken=%s&upload_id=&file=abc' % alice.csrf).encode()
+    r = site.step(alice.raw('POST', UPLOAD, body, 'application/x-www-form-urlencoded'), drive=D)
+    assert r.status == 400
+
+
+def test_plain_text_body_with_header_token(site, alice):
+    r = site.step(alice.raw('POST', UPLOAD, b'raw bytes', 'application/octet-stream',
+                            extra_headers=[('X-CSRFToken', alice.csrf)]), drive=R)
+    assert r.status == 400
+
+
+def test_multipart_with_invalid_boundary(site, alice):
+    _, body = multipart([Field('csrfmiddlewaretoken', alice.csrf), File('file', 'a', b'x')])
+    for ctype in ('multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary="a b "'):
+        r = site.step(alice.raw('POST', UPLOAD, body, ctype), drive=D)
+        assert r.status in (400, 403)
+
+
+def test_multipart_with_lf_only_line_endings(site, alice):
+    ctype, body = multipart([Field('csrfmiddlewaretoken', alice.csrf), File('file', 'a.txt', b'x')])
+    r = site.step(alice.raw('POST', UPLOAD, body.replace(b'\r\n', b'\n'), ctype,
+                            extra_headers=[('X-CSRFToken', alice.csrf)]), drive=R)
+    assert r.status == 400
+
+
+def test_too_many_files(site, alice):
+    parts = [File('file', 'f%d.txt' % i, b'x') for i in range(101)]
+    r = site.step(alice.chunk(None, parts=parts), drive=D)
+    assert r.status == 400
+
+
+def test_exactly_one_hundred_files(site, alice):
+    parts = [File('file', 'f%d.txt' % i, b'x' * (i + 1)) for i in range(100)]
+    r = site.step(alice.chunk(None, parts=parts), drive=R)
+    assert r.status == 200
+
+
+def test_extra_fields_and_files_are_ignored(site, alice):
+    parts = [Field('note', 'hello'), File('other', 'o.txt', b'zzz'), File('file', 'real.txt', b'real')]
+    r = site.step(alice.chunk(None, parts=parts), drive=D)
+    assert r.status == 200
+
+
+def test_file_part_with_base64_transfer_encoding(site, alice):
+    parts = [File('file', 'b64.txt', b'aGVsbG8=', content_type='text/plain\r\nContent-Transfer-Encoding: base64')]
+    r = site.step(alice.chunk(None, parts=parts), drive=R)
+    assert r.status == 200
+
+
+def test_body_shorter_than_content_length_header_is_not_sent(site, alice):
+    """Content-Length: 0 with multipart content type: empty POST, so CSRF token missing."""
+    ctype, _ = multipart([])
+    r = site.step(Request('POST', UPLOAD, alice.headers(ctype) + [('Content-Length', '0')], b''), drive=D)
+    assert r.status == 403
+    r = site.step(Request('POST', UPLOAD, alice.headers(ctype, [('X-CSRFToken', alice.csrf)])
+                          + [('Content-Length', '0')], b''), drive=R)
+    assert r.status == 400
+
+
+def test_form_field_over_the_memory_limit(site, alice):
+    parts = [Field('note', 'n' * (2621440 + 10)), File('file', 'a.txt', b'x')]
+    r = site.step(alice.chunk(None, parts=parts), drive=R)
+    assert r.status == 400
+
+
+def test_too_many_form_fields(site, alice):
+    parts = [Field('f%d' % i, 'v') for i in range(1005)] + [File('file', 'a.txt', b'x')]
+    r = site.step(alice.chunk(None, parts=parts), drive=D)
+    assert r.status == 400
+
+
+def test_too_many_files_with_malformed_csrf_cookie(site, alice):
+    """3.2 parses the body first (400); 4.2+ rejects the cookie first (403)."""
+    parts = [File('file', 'f%d.txt' % i, b'x') for i in range(101)]
+    r = site.step(alice.chunk(None, parts=parts, cookies={'csrftoken': 'abc'}), drive=R)
+    assert r.status == (400 if site.world.upstream else 403)
+
+
+def test_too_many_files_without_csrf_cookie(site, alice):
+    parts = [File('file', 'f%d.txt' % i, b'x') for i in range(101)]
+    r = site.step(alice.chunk(None, parts=parts, cookies={'csrftoken': None}), drive=D)
+    assert r.status == 403
