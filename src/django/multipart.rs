@@ -190,6 +190,8 @@ pub struct MultipartParser<S> {
     num_post_keys: u64,
     num_files: u64,
     field_bytes: u64,
+    /// Inside a base64 file part: the undecoded remainder.
+    file_base64: Option<Vec<u8>>,
     finder: memchr::memmem::Finder<'static>,
 }
 
@@ -212,6 +214,7 @@ where
             num_post_keys: 0,
             num_files: 0,
             field_bytes: 0,
+            file_base64: None,
             finder,
         }
     }
@@ -285,9 +288,34 @@ where
         Ok(())
     }
 
-    /// Data of the current file part, piece by piece.
+    /// Data of the current file part, piece by piece. Base64 parts are
+    /// decoded in 4-byte-aligned runs, whitespace dropped, the 1-3 left-over
+    /// bytes carried to the next piece (5.2 `MultiPartParser._parse`).
     pub async fn next_file_chunk(&mut self) -> Result<Option<Bytes>, ParseError> {
-        self.next_data().await
+        if self.file_base64.is_none() {
+            return self.next_data().await;
+        }
+        let bad = || ParseError::Malformed("Could not decode base64 data.".into());
+        loop {
+            let Some(piece) = self.next_data().await? else {
+                let left = self.file_base64.take().unwrap_or_default();
+                return if left.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(bad())
+                };
+            };
+            let carry = self.file_base64.as_mut().expect("base64 part");
+            carry.extend(piece.iter().filter(|b| !b.is_ascii_whitespace()));
+            let aligned = carry.len() / 4 * 4;
+            if aligned == 0 {
+                continue;
+            }
+            let run: Vec<u8> = carry.drain(..aligned).collect();
+            return decode_base64_lenient(&run)
+                .map(|d| Some(Bytes::from(d)))
+                .ok_or_else(bad);
+        }
     }
 
     fn count_field(&mut self) -> Result<(), ParseError> {
@@ -406,12 +434,7 @@ where
                     let Some(file_name) = upload_name::sanitize(raw_name, self.version) else {
                         continue;
                     };
-                    if base64 {
-                        // Rare enough to refuse rather than decode in pieces.
-                        return Err(ParseError::Malformed(
-                            "base64 transfer encoding of files is not supported".into(),
-                        ));
-                    }
+                    self.file_base64 = base64.then(Vec::new);
                     return Ok(Some(Part::File {
                         field_name,
                         file_name,

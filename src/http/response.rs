@@ -143,7 +143,9 @@ pub fn finish(reply: Reply, out: Outgoing, version: DjangoVersion) -> Response {
     }
     let sized = has(&headers, "Content-Length");
     // Without Content-Length Django's response goes out chunked; so does ours.
-    let body = if sized {
+    // hyper re-adds `Content-Length: 0` of an empty full body after the
+    // other headers; a stream body keeps ours where Django puts it.
+    let body = if sized && !reply.body.is_empty() {
         Body::from(reply.body)
     } else {
         let b = reply.body;

@@ -58,6 +58,21 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, mut form: FormData) -
         }
         None => None,
     };
+    // `create_chunked_upload` saves the empty file before any check below,
+    // so a refused first chunk leaves it behind, as Django does (T28).
+    let new_upload = match &existing {
+        Some(_) => None,
+        None => {
+            let upload_id = uuid::Uuid::new_v4().simple().to_string();
+            let storage = app.storage.clone();
+            let wanted = storage.upload_to(&upload_id, ctx.now);
+            match flatten(tokio::task::spawn_blocking(move || storage.create_empty(&wanted)).await)
+            {
+                Ok(path) => Some((upload_id, path)),
+                Err(e) => return ctx.internal("creating upload file", e),
+            }
+        }
+    };
 
     let size = chunk.size as u128;
     let range = super::header(ctx.headers, "content-range").and_then(parse_content_range);
@@ -104,10 +119,13 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, mut form: FormData) -
             }
             (row.upload_id, row.created_on)
         }
-        None => match create_upload(ctx, &mut tx, user_id, chunk, new_offset).await {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        },
+        None => {
+            let (upload_id, path) = new_upload.expect("created above");
+            match create_upload(ctx, &mut tx, user_id, chunk, &upload_id, &path, new_offset).await {
+                Ok(()) => (upload_id, ctx.now),
+                Err(reply) => return reply,
+            }
+        }
     };
     if let Err(e) = tx.commit().await {
         return ctx.internal("database", e);
@@ -119,40 +137,35 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, mut form: FormData) -
     )
 }
 
-/// `create_chunked_upload` + `append_chunk` + `save` for a new upload. Unlike
-/// Django, the empty file is created only once the request passed every check.
+/// `append_chunk` + `save` for a new upload whose empty file exists.
 async fn create_upload(
     ctx: &Ctx<'_>,
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     user_id: Option<i64>,
     chunk: SpooledFile,
+    upload_id: &str,
+    path: &str,
     offset: i64,
-) -> Result<(String, chrono::DateTime<chrono::Utc>), Reply> {
+) -> Result<(), Reply> {
     let app = ctx.app;
-    let upload_id = uuid::Uuid::new_v4().simple().to_string();
     let storage = app.storage.clone();
-    let wanted = storage.upload_to(&upload_id, ctx.now);
     let SpooledFile { mut file, name, .. } = chunk;
-    let created = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        let path = storage.create_empty(&wanted)?;
-        storage.write_chunk(&path, 0, &mut file)?;
-        Ok(path)
-    })
-    .await;
-    let path = flatten(created).map_err(|e| ctx.internal("creating upload file", e))?;
+    let target = path.to_owned();
+    let written =
+        tokio::task::spawn_blocking(move || storage.write_chunk(&target, 0, &mut file)).await;
+    flatten(written).map_err(|e| ctx.internal("writing chunk", e))?;
     let new = NewUpload {
-        upload_id: &upload_id,
-        file: &path,
+        upload_id,
+        file: path,
         filename: &name,
         offset,
         created_on: ctx.now,
         user_id,
     };
-    if let Err(e) = db::insert_upload(tx, &new).await {
-        let _ = app.storage.delete(&path);
-        return Err(ctx.internal("database", e));
-    }
-    Ok((upload_id, ctx.now))
+    db::insert_upload(tx, &new)
+        .await
+        .map_err(|e| ctx.internal("database", e))?;
+    Ok(())
 }
 
 fn flatten<T>(r: Result<std::io::Result<T>, tokio::task::JoinError>) -> Result<T, String> {
