@@ -52,7 +52,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve(raw) => {
             let settings = Settings::from_raw(&raw)?;
             let pool = db::connect(&settings.database_url, settings.db_pool_size).await?;
-            http::serve(Arc::new(App::new(settings, pool))).await?;
+            let mut app = App::new(settings, pool.clone());
+            if let Err(e) = migrate::ensure_md5_state(&pool).await {
+                tracing::warn!(
+                    "cannot create chunked_upload_md5_state ({e}); completion will read files"
+                );
+                app.md5_state = false;
+            }
+            http::serve(Arc::new(app)).await?;
             Ok(0)
         }
         Command::Migrate(raw) => {

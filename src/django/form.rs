@@ -1,9 +1,5 @@
 //! `request.POST` / `request.FILES` as `HttpRequest._load_post_and_files`
-//! builds them, with the one file the view reads spooled to disk so that a
-//! chunk of any size is never held in memory.
-
-use std::io::Write;
-use std::path::Path;
+//! builds them. File data is never held: it streams to a `FileSink`.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -11,20 +7,9 @@ use futures_util::{Stream, StreamExt};
 use super::multipart::{self, Limits, MultipartParser, ParseError, Part};
 use super::DjangoVersion;
 
-/// A file part written to an unnamed temporary file (deleted on drop).
-#[derive(Debug)]
-pub struct SpooledFile {
-    pub file: std::fs::File,
-    pub size: u64,
-    /// `chunk.name`, sanitised as Django sanitises it.
-    pub name: String,
-}
-
 #[derive(Debug, Default)]
 pub struct FormData {
     pub post: Vec<(String, String)>,
-    /// The last file part named as asked (`request.FILES.get(name)`).
-    pub file: Option<SpooledFile>,
 }
 
 impl FormData {
@@ -38,20 +23,49 @@ impl FormData {
     }
 }
 
+/// Where the view wants the data of its file field: `request.FILES.get(name)`
+/// is the last such part, so each `start` supersedes the one before.
+pub trait FileSink {
+    /// A part for the field starts; `fields` are the form fields read so far.
+    fn start(
+        &mut self,
+        fields: &[(String, String)],
+        file_name: String,
+    ) -> impl std::future::Future<Output = Result<(), ParseError>>;
+    fn data(&mut self, piece: Bytes) -> impl std::future::Future<Output = Result<(), ParseError>>;
+    fn end(&mut self) -> impl std::future::Future<Output = Result<(), ParseError>>;
+}
+
+/// For views that read no file: every file part is drained.
+pub struct NoFiles;
+
+impl FileSink for NoFiles {
+    async fn start(&mut self, _: &[(String, String)], _: String) -> Result<(), ParseError> {
+        Ok(())
+    }
+    async fn data(&mut self, _: Bytes) -> Result<(), ParseError> {
+        Ok(())
+    }
+    async fn end(&mut self) -> Result<(), ParseError> {
+        Ok(())
+    }
+}
+
 pub struct BodyInfo<'a> {
     pub method: &'a str,
     pub content_type: Option<&'a str>,
     pub content_length: Option<u64>,
 }
 
-/// Parse the body as Django would for `request.POST`. `spool` names the file
-/// field to keep and the directory for its temporary file.
-pub async fn load_post_and_files<S, E>(
+/// Parse the body as Django would for `request.POST`; the parts of the file
+/// field `file_field` go to `sink`.
+pub async fn load_post_and_files<S, E, K: FileSink>(
     info: &BodyInfo<'_>,
     body: S,
     version: DjangoVersion,
     limits: Limits,
-    spool: Option<(&str, &Path)>,
+    file_field: &str,
+    sink: &mut K,
 ) -> Result<FormData, ParseError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -69,7 +83,7 @@ where
             if info.content_length.unwrap_or(0) == 0 {
                 return Ok(FormData::default());
             }
-            parse_multipart(body, &boundary, version, limits, spool).await
+            parse_multipart(body, &boundary, version, limits, file_field, sink).await
         }
         "application/x-www-form-urlencoded" => {
             let charset = params
@@ -87,19 +101,19 @@ where
             let data = read_limited(body, info.content_length, limits.max_memory_size).await?;
             Ok(FormData {
                 post: parse_urlencoded(&data, version, limits.max_number_fields)?,
-                file: None,
             })
         }
         _ => Ok(FormData::default()),
     }
 }
 
-async fn parse_multipart<S, E>(
+async fn parse_multipart<S, E, K: FileSink>(
     body: S,
     boundary: &str,
     version: DjangoVersion,
     limits: Limits,
-    spool: Option<(&str, &Path)>,
+    file_field: &str,
+    sink: &mut K,
 ) -> Result<FormData, ParseError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -113,27 +127,14 @@ where
             Part::File {
                 field_name,
                 file_name,
-            } => match spool {
-                Some((wanted, dir)) if field_name == wanted => {
-                    let mut file = tempfile::tempfile_in(dir)
-                        .map_err(|e| ParseError::Unreadable(format!("temporary file: {e}")))?;
-                    let mut size = 0u64;
-                    while let Some(chunk) = parser.next_file_chunk().await? {
-                        size += chunk.len() as u64;
-                        // Small synchronous writes to the page cache; the
-                        // blocking pool costs more than it saves here.
-                        file.write_all(&chunk)
-                            .map_err(|e| ParseError::Unreadable(format!("temporary file: {e}")))?;
-                    }
-                    // Last one wins, like `MultiValueDict.get`.
-                    form.file = Some(SpooledFile {
-                        file,
-                        size,
-                        name: file_name,
-                    });
+            } if field_name == file_field => {
+                sink.start(&form.post, file_name).await?;
+                while let Some(chunk) = parser.next_file_chunk().await? {
+                    sink.data(chunk).await?;
                 }
-                _ => while parser.next_file_chunk().await?.is_some() {},
-            },
+                sink.end().await?;
+            }
+            Part::File { .. } => while parser.next_file_chunk().await?.is_some() {},
         }
     }
     Ok(form)

@@ -25,6 +25,8 @@ pub enum ParseError {
     Suspicious(String),
     /// The body could not be read (client went away).
     Unreadable(String),
+    /// Storing a file part failed on our side (disk, database) → 500.
+    Internal(String),
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -21,7 +21,7 @@ pub const HASH_SESSION_KEY: &str = "_auth_user_hash";
 pub const MODEL_BACKEND: &str = "django.contrib.auth.backends.ModelBackend";
 
 /// A request's session, loaded lazily like `SessionStore`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Session {
     /// The cookie was sent (even empty or invalid).
     pub cookie_sent: bool,
@@ -32,6 +32,10 @@ pub struct Session {
     pub loaded: bool,
     pub accessed: bool,
     pub modified: bool,
+    /// The user row read for this request, so `get_user` queries it once.
+    user_cache: Option<(i64, Option<UserRow>)>,
+    /// The `django_session` row read for this request (None: missing or expired).
+    row_cache: Option<Option<String>>,
 }
 
 /// `_auth_user_id` that the pk's `to_python` rejects: Django answers 500.
@@ -74,7 +78,12 @@ impl Session {
         let Some(key) = self.key.clone() else {
             return Ok(());
         };
-        match db::load_session(pool, &key, now).await? {
+        let row = match self.row_cache.clone() {
+            Some(row) => row,
+            None => db::load_session(pool, &key, now).await?,
+        };
+        self.row_cache = Some(row.clone());
+        match row {
             None => self.key = None,
             Some(raw) => self.data = decode(&raw, settings),
         }
@@ -227,6 +236,32 @@ pub async fn get_user(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Option<UserRow>, SessionError> {
+    resolve_user(session, pool, settings, now, true).await
+}
+
+/// The user `get_user` would return when it would neither flush the session
+/// nor cycle its key; None otherwise. Touches nothing but the caches, so it
+/// can be asked before Django would evaluate `request.user`.
+pub async fn peek_user(
+    session: &mut Session,
+    pool: &PgPool,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Option<UserRow>, SessionError> {
+    let mut probe = session.clone();
+    let user = resolve_user(&mut probe, pool, settings, now, false).await;
+    session.user_cache = probe.user_cache;
+    session.row_cache = probe.row_cache;
+    user
+}
+
+async fn resolve_user(
+    session: &mut Session,
+    pool: &PgPool,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    act: bool,
+) -> Result<Option<UserRow>, SessionError> {
     session.load(pool, settings, now).await?;
     let (Some(raw_id), Some(backend)) = (
         session.data.get(SESSION_KEY),
@@ -243,7 +278,15 @@ pub async fn get_user(
         return Ok(None);
     };
     // ModelBackend.get_user: missing or inactive → anonymous, no flush.
-    let Some(user) = db::find_user(pool, &settings.auth_user_table, user_id).await? else {
+    let cached = match &session.user_cache {
+        Some((id, row)) if *id == user_id => row.clone(),
+        _ => {
+            let row = db::find_user(pool, &settings.auth_user_table, user_id).await?;
+            session.user_cache = Some((user_id, row.clone()));
+            row
+        }
+    };
+    let Some(user) = cached else {
         return Ok(None);
     };
     if !user.is_active {
@@ -264,6 +307,8 @@ pub async fn get_user(
             ) {
                 return Ok(Some(user));
             }
+        } else if !act {
+            return Ok(None);
         } else if settings
             .secret_key_fallbacks
             .iter()
@@ -278,7 +323,9 @@ pub async fn get_user(
             return Ok(Some(user));
         }
     }
-    session.flush(pool).await?;
+    if act {
+        session.flush(pool).await?;
+    }
     Ok(None)
 }
 

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 
 use crate::config::Settings;
 use crate::django::cookies::{parse_cookie, SetCookie};
-use crate::django::form::{self, BodyInfo, FormData};
+use crate::django::form::{self, BodyInfo, FormData, NoFiles};
 use crate::django::multipart::{Limits, ParseError};
 use crate::django::session::{self, Session, SessionError};
 use crate::django::{csrf, host, DjangoVersion};
@@ -28,6 +28,16 @@ pub struct App {
     pub settings: Settings,
     pub pool: PgPool,
     pub storage: Storage,
+    pub stats: Stats,
+    /// Whether `chunked_upload_md5_state` exists (`serve` creates it).
+    pub md5_state: bool,
+}
+
+/// Counters for tests and operators.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Completions that had to read the whole file (no current md5 state).
+    pub full_md5_reads: std::sync::atomic::AtomicU64,
 }
 
 impl App {
@@ -44,6 +54,8 @@ impl App {
             settings,
             pool,
             storage,
+            stats: Stats::default(),
+            md5_state: true,
         }
     }
 
@@ -207,16 +219,37 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             content_length: header(&parts.headers, "content-length")
                 .and_then(|v| v.trim().parse().ok()),
         };
-        let spool = match view {
-            View::Upload => Some(("file", settings.file_upload_temp_dir.as_path())),
-            View::Complete => None,
-        };
         let stream = body.into_data_stream();
-        let form =
-            match form::load_post_and_files(&info, stream, version, app.limits(), spool).await {
-                Ok(f) => f,
+        let limits = app.limits();
+        let (form, pending) = match view {
+            View::Upload => {
+                let mut sink = upload::UploadSink::new(&mut ctx);
+                let parsed =
+                    form::load_post_and_files(&info, stream, version, limits, "file", &mut sink)
+                        .await;
+                let pending = sink.finish().await;
+                match parsed {
+                    Ok(f) => (f, Some(pending)),
+                    Err(e) => {
+                        pending.abandon(&ctx).await;
+                        break 'reply parse_error_reply(&mut ctx, e).await;
+                    }
+                }
+            }
+            View::Complete => match form::load_post_and_files(
+                &info,
+                stream,
+                version,
+                limits,
+                "file",
+                &mut NoFiles,
+            )
+            .await
+            {
+                Ok(f) => (f, None),
                 Err(e) => break 'reply parse_error_reply(&mut ctx, e).await,
-            };
+            },
+        };
         if enforce_csrf {
             let post_token = form.get("csrfmiddlewaretoken").unwrap_or("");
             if let Err(r) = csrf::check_token(
@@ -227,10 +260,13 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 header_token,
             ) {
                 tracing::warn!("Forbidden ({}): {}", r.reason, parts.uri.path());
+                if let Some(p) = pending {
+                    p.abandon(&ctx).await;
+                }
                 break 'reply Reply::csrf_forbidden(version, r.page());
             }
         }
-        run_view(&mut ctx, view, form).await
+        run_view(&mut ctx, view, form, pending).await
     };
 
     let (vary, cookie) = ctx
@@ -241,21 +277,42 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     finish(reply, out, version)
 }
 
-async fn run_view(ctx: &mut Ctx<'_>, view: View, form: FormData) -> Reply {
+async fn run_view(
+    ctx: &mut Ctx<'_>,
+    view: View,
+    form: FormData,
+    pending: Option<upload::Pending>,
+) -> Reply {
     // check_permissions: only sites with AuthenticationMiddleware have request.user.
-    let user = if ctx.app.settings.auth_required {
-        match ctx.user().await {
-            Err(reply) => return reply,
-            Ok(None) => return ctx.detail(403, "Authentication credentials were not provided"),
-            Ok(Some(u)) => Some(u),
+    let user_id = if ctx.app.settings.auth_required {
+        let refused = match ctx.user().await {
+            Err(reply) => reply,
+            Ok(None) => ctx.detail(403, "Authentication credentials were not provided"),
+            Ok(Some(u)) => {
+                return dispatch(ctx, view, form, pending, Some(u.id)).await;
+            }
+        };
+        if let Some(p) = pending {
+            p.abandon(ctx).await;
         }
+        return refused;
     } else {
         None
     };
-    let user_id = user.map(|u| u.id);
-    match view {
-        View::Upload => upload::post(ctx, user_id, form).await,
-        View::Complete => complete::post(ctx, user_id, form).await,
+    dispatch(ctx, view, form, pending, user_id).await
+}
+
+async fn dispatch(
+    ctx: &mut Ctx<'_>,
+    view: View,
+    form: FormData,
+    pending: Option<upload::Pending>,
+    user_id: Option<i64>,
+) -> Reply {
+    match (view, pending) {
+        (View::Upload, Some(p)) => upload::post(ctx, user_id, form, p).await,
+        (View::Upload, None) => ctx.detail(400, "No chunk file was submitted"),
+        (View::Complete, _) => complete::post(ctx, user_id, form).await,
     }
 }
 
@@ -275,6 +332,10 @@ async fn parse_error_reply(ctx: &mut Ctx<'_>, e: ParseError) -> Reply {
             tracing::warn!("Bad request (Unable to parse request body): {msg}")
         }
         ParseError::Unreadable(msg) => tracing::warn!("Unreadable request body: {msg}"),
+        ParseError::Internal(msg) => {
+            tracing::error!("{msg}");
+            return Reply::server_error(version);
+        }
     }
     Reply::bad_request(version)
 }

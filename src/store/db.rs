@@ -198,3 +198,41 @@ pub async fn insert_session(
     .await
     .map(drop)
 }
+
+/// The running md5 of an upload, valid for the first `offset` bytes of `file`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Md5State {
+    pub file: String,
+    pub offset: i64,
+    pub state: Vec<u8>,
+}
+
+pub async fn load_md5_state(
+    tx: &mut Transaction<'_, Postgres>,
+    upload_pk: i64,
+) -> Result<Option<Md5State>, sqlx::Error> {
+    sqlx::query_as(
+        r#"SELECT file, "offset", state FROM chunked_upload_md5_state WHERE upload_pk = $1"#,
+    )
+    .bind(upload_pk)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn save_md5_state(
+    tx: &mut Transaction<'_, Postgres>,
+    upload_pk: i64,
+    state: &Md5State,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        r#"INSERT INTO chunked_upload_md5_state (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state"#,
+    )
+    .bind(upload_pk)
+    .bind(&state.file)
+    .bind(state.offset)
+    .bind(&state.state)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}

@@ -45,12 +45,22 @@ impl Storage {
     /// name, pick an available one, create the directories and an empty file
     /// with Django's modes. Returns the name relative to MEDIA_ROOT (`/`-separated).
     pub fn create_empty(&self, name: &str) -> io::Result<String> {
+        self.create_empty_tracked(name, &mut Vec::new())
+    }
+
+    /// `create_empty`, recording the directories it had to create (deepest
+    /// last) so that an abandoned new upload can be removed without a trace.
+    pub fn create_empty_tracked(
+        &self,
+        name: &str,
+        created_dirs: &mut Vec<PathBuf>,
+    ) -> io::Result<String> {
         let name = normalise_name(name)?;
         let mut candidate = name.clone();
         loop {
             let full = self.full_path(&candidate);
             if let Some(dir) = full.parent() {
-                self.make_dirs(dir)?;
+                self.make_dirs(dir, created_dirs)?;
             }
             if full.exists() || candidate.len() > 255 {
                 candidate = self.alternative_name(&name);
@@ -82,15 +92,16 @@ impl Storage {
 
     /// `os.makedirs`, with `FILE_UPLOAD_DIRECTORY_PERMISSIONS` applied to each
     /// directory it creates (not to existing ones).
-    fn make_dirs(&self, dir: &Path) -> io::Result<()> {
+    fn make_dirs(&self, dir: &Path, created: &mut Vec<PathBuf>) -> io::Result<()> {
         if dir.is_dir() {
             return Ok(());
         }
         if let Some(parent) = dir.parent() {
-            self.make_dirs(parent)?;
+            self.make_dirs(parent, created)?;
         }
         match fs::create_dir(dir) {
             Ok(()) => {
+                created.push(dir.to_owned());
                 if let Some(mode) = self.directory_permissions {
                     fs::set_permissions(dir, fs::Permissions::from_mode(mode))?;
                 }
@@ -140,31 +151,57 @@ impl Storage {
         format!("{dir}{root}_{suffix}{ext}")
     }
 
-    /// Write the chunk (read from `source`) at `offset`: anything past the
-    /// recorded offset (left by a crashed or racing writer) is cut first.
-    /// Django appends instead; on a file that matches its row both agree.
-    pub fn write_chunk(&self, name: &str, offset: u64, source: &mut File) -> io::Result<u64> {
-        let path = self.full_path(name);
-        // `open(path, 'ab')` creates a missing file, 0o666 before umask.
-        let mut file = OpenOptions::new()
+    /// Remove a file this request created, and the directories it created
+    /// for it (only if they are empty again).
+    pub fn remove_created(&self, name: &str, created_dirs: &[PathBuf]) {
+        let _ = fs::remove_file(self.full_path(name));
+        for dir in created_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+
+    /// Cut the file back to `len` bytes (undo a chunk that was not accepted).
+    pub fn truncate(&self, name: &str, len: u64) -> io::Result<()> {
+        OpenOptions::new()
+            .write(true)
+            .open(self.full_path(name))?
+            .set_len(len)
+    }
+
+    /// Open the `.part` file to write a chunk at `offset`: bytes past it (a
+    /// crashed or refused chunk) are cut first. `open(path, 'ab')` in Django
+    /// creates a missing file, 0o666 before umask; so do we.
+    pub fn open_at(&self, name: &str, offset: u64) -> io::Result<File> {
+        let file = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o666)
-            .open(&path)?;
-        let len = file.metadata()?.len();
-        let start = if len > offset {
+            .open(self.full_path(name))?;
+        if file.metadata()?.len() > offset {
             file.set_len(offset)?;
-            offset
-        } else {
-            // A file shorter than its row: append as Django does (see README).
-            len
-        };
-        file.seek(SeekFrom::Start(start))?;
-        source.seek(SeekFrom::Start(0))?;
-        let written = io::copy(source, &mut file)?;
-        file.flush()?;
-        Ok(written)
+        }
+        Ok(file)
+    }
+
+    /// The md5 of the first `len` bytes of the file.
+    pub fn md5_prefix(&self, name: &str, len: u64) -> io::Result<Md5> {
+        let file = File::open(self.full_path(name))?;
+        let mut hasher = Md5::new();
+        let mut reader = file.take(len);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(hasher)
+    }
+
+    pub fn len(&self, name: &str) -> io::Result<u64> {
+        Ok(fs::metadata(self.full_path(name))?.len())
     }
 
     /// `ChunkedUpload.md5`: the md5 of the whole file as it is on disk.
@@ -189,6 +226,109 @@ impl Storage {
             _ => Ok(()),
         }
     }
+}
+
+/// What a `ChunkWriter` leaves: the file, the bytes written, the md5 state.
+#[derive(Debug)]
+pub struct Written {
+    pub file: File,
+    pub size: u64,
+    pub md5: Option<Md5>,
+}
+
+/// Writes a chunk as it arrives: the async side hands over pieces through a
+/// bounded channel (constant memory), a blocking thread writes them at the
+/// position and advances the md5, so hashing overlaps with receiving.
+pub struct ChunkWriter {
+    sender: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>,
+    handle: tokio::task::JoinHandle<io::Result<Written>>,
+}
+
+impl ChunkWriter {
+    pub fn start(mut file: File, at: u64, md5: Option<Md5>) -> ChunkWriter {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+        let handle = tokio::task::spawn_blocking(move || {
+            file.seek(SeekFrom::Start(at))?;
+            let mut md5 = md5;
+            let mut size = 0u64;
+            while let Some(piece) = receiver.blocking_recv() {
+                file.write_all(&piece)?;
+                if let Some(h) = md5.as_mut() {
+                    h.update(&piece);
+                }
+                size += piece.len() as u64;
+            }
+            Ok(Written { file, size, md5 })
+        });
+        ChunkWriter {
+            sender: Some(sender),
+            handle,
+        }
+    }
+
+    pub async fn write(&mut self, piece: bytes::Bytes) -> io::Result<()> {
+        let sender = self.sender.as_ref().expect("writer open");
+        if sender.send(piece).await.is_err() {
+            // The thread stopped early: its error says why.
+            self.sender = None;
+            let handle = std::mem::replace(
+                &mut self.handle,
+                tokio::task::spawn_blocking(|| Err(io::Error::other("writer gone"))),
+            );
+            return Err(match handle.await {
+                Ok(Err(e)) => e,
+                Ok(Ok(_)) => io::Error::other("chunk writer stopped"),
+                Err(e) => io::Error::other(e),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> io::Result<Written> {
+        self.sender = None;
+        self.handle.await.map_err(io::Error::other)?
+    }
+}
+
+/// Copy `len` bytes of `src` from `src_at` into `dst` at `at`, advancing `md5`.
+pub fn copy_into(
+    src: &mut File,
+    src_at: u64,
+    dst: &mut File,
+    at: u64,
+    len: u64,
+    mut md5: Option<&mut Md5>,
+) -> io::Result<()> {
+    src.seek(SeekFrom::Start(src_at))?;
+    dst.seek(SeekFrom::Start(at))?;
+    let mut reader = src.take(len);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return dst.flush();
+        }
+        dst.write_all(&buf[..n])?;
+        if let Some(h) = md5.as_deref_mut() {
+            h.update(&buf[..n]);
+        }
+    }
+}
+
+/// An md5 state as stored in `chunked_upload_md5_state.state`.
+pub fn md5_to_state(h: &Md5) -> Vec<u8> {
+    use md5::digest::common::hazmat::SerializableState;
+    h.serialize().to_vec()
+}
+
+pub fn md5_from_state(bytes: &[u8]) -> Option<Md5> {
+    use md5::digest::common::hazmat::SerializableState;
+    let arr = bytes.try_into().ok()?;
+    Md5::deserialize(arr).ok()
+}
+
+pub fn md5_hex_of(h: &Md5) -> String {
+    hex(&h.clone().finalize())
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -277,17 +417,31 @@ mod tests {
     }
 
     #[test]
-    fn write_chunk_cuts_what_lies_past_the_offset() {
+    fn writing_at_the_offset_cuts_what_lies_past_it() {
         let dir = tempfile::tempdir().unwrap();
         let s = storage(dir.path(), "UTC");
         let name = s.create_empty("p.part").unwrap();
         let mut src = tempfile::tempfile().unwrap();
         src.write_all(b"hello").unwrap();
-        s.write_chunk(&name, 0, &mut src).unwrap();
+        let mut dst = s.open_at(&name, 0).unwrap();
+        let mut h = Md5::new();
+        copy_into(&mut src, 0, &mut dst, 0, 5, Some(&mut h)).unwrap();
         let mut src2 = tempfile::tempfile().unwrap();
-        src2.write_all(b"XY").unwrap();
-        s.write_chunk(&name, 3, &mut src2).unwrap();
+        src2.write_all(b"..XY").unwrap();
+        let mut dst = s.open_at(&name, 3).unwrap();
+        copy_into(&mut src2, 2, &mut dst, 3, 2, None).unwrap();
         assert_eq!(fs::read(dir.path().join(&name)).unwrap(), b"helXY");
         assert_eq!(s.md5_hex(&name).unwrap(), hex(&Md5::digest(b"helXY")));
+        assert_eq!(md5_hex_of(&h), hex(&Md5::digest(b"hello")));
+    }
+
+    #[test]
+    fn md5_state_round_trips_mid_block() {
+        let mut h = Md5::new();
+        h.update(b"abc");
+        let mut resumed = md5_from_state(&md5_to_state(&h)).unwrap();
+        resumed.update(b"def");
+        assert_eq!(md5_hex_of(&resumed), hex(&Md5::digest(b"abcdef")));
+        assert!(md5_from_state(b"short").is_none());
     }
 }

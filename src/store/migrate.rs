@@ -18,7 +18,34 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "chunked_upload_chunkedupload",
         include_str!("../../migrations/0003_chunked_upload.sql"),
     ),
+    MD5_STATE,
 ];
+
+/// Our own companion table (not Django's): the running md5 of each upload.
+/// Deleting the upload row (Django's admin, `delete_expired_uploads`)
+/// deletes it too (ON DELETE CASCADE).
+pub const MD5_STATE: (&str, &str) = (
+    "chunked_upload_md5_state",
+    include_str!("../../migrations/0004_md5_state.sql"),
+);
+
+/// `serve` creates the companion table on a database Django migrated.
+pub async fn ensure_md5_state(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let (table, ddl) = MD5_STATE;
+    if !table_exists(pool, table).await?
+        && table_exists(pool, "chunked_upload_chunkedupload").await?
+    {
+        for statement in statements(ddl) {
+            // Two instances starting together may race; the loser's error is harmless.
+            if let Err(e) = sqlx::raw_sql(&statement).execute(pool).await {
+                if !table_exists(pool, table).await? {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 pub async fn table_exists(pool: &PgPool, table: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")

@@ -1,0 +1,1 @@
+CREATE TABLE "chunked_upload_md5_state" ("upload_pk" bigint NOT NULL PRIMARY KEY REFERENCES "chunked_upload_chunkedupload" ("id") ON DELETE CASCADE, "file" varchar(255) NOT NULL, "offset" bigint NOT NULL, "state" bytea NOT NULL);
