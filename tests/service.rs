@@ -19,6 +19,7 @@ const CSRF: &str = "abcdefghijklmnopqrstuvwxyzABCDEF";
 
 struct Site {
     base: String,
+    app: Arc<App>,
     pool: PgPool,
     media: tempfile::TempDir,
     user_id: i64,
@@ -63,12 +64,13 @@ async fn site() -> Site {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve_on(app, listener, async {
+    tokio::spawn(serve_on(app.clone(), listener, async {
         let _ = stopped.await;
     }));
     let (user_id, key) = login(&pool, "alice", "pbkdf2_sha256$1$salt$hash-of-alice").await;
     Site {
         base,
+        app,
         pool,
         media,
         user_id,
@@ -352,4 +354,161 @@ async fn anonymous_csrf_and_password_change() {
         left, 0,
         "the session row is deleted, as session.flush() does"
     );
+}
+
+fn full_reads(s: &Site) -> u64 {
+    s.app
+        .stats
+        .full_md5_reads
+        .load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[tokio::test]
+async fn completion_uses_the_running_md5_unless_django_wrote_a_chunk() {
+    let s = site().await;
+    let data = content(3 << 20, 3);
+    let md5 = chunked_upload::store::files::hex(&Md5::digest(&data));
+
+    // All chunks through us: the stored state is current, the file is not read.
+    let first = s
+        .chunk(None, &data[..1 << 20], Some("bytes 0-1048575/3145728"))
+        .await;
+    let id = first.json()["upload_id"].as_str().unwrap().to_owned();
+    s.chunk(
+        Some(&id),
+        &data[1 << 20..],
+        Some("bytes 1048576-3145727/3145728"),
+    )
+    .await;
+    let done = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id), ("md5", &md5)],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((done.status, done.body.as_str()), (200, "{}"));
+    assert_eq!(
+        full_reads(&s),
+        0,
+        "completion re-read a file whose md5 state was current"
+    );
+
+    // A chunk appended the way Django's `append_chunk` + `save()` does it
+    // (open(path, 'ab').write, then the row's offset): the state is stale,
+    // so completion reads the file once, and still answers right.
+    let second = s.chunk(None, &data[..1 << 20], None).await;
+    let id2 = second.json()["upload_id"].as_str().unwrap().to_owned();
+    let (file, ..) = s.row(&id2).await;
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(s.media.path().join(&file))
+            .unwrap();
+        f.write_all(&data[1 << 20..]).unwrap();
+    }
+    sqlx::query(r#"UPDATE chunked_upload_chunkedupload SET "offset" = $2 WHERE upload_id = $1"#)
+        .bind(&id2)
+        .bind(data.len() as i64)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    let wrong = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id2), ("md5", &"0".repeat(32))],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(wrong.body, r#"{"detail": "md5 checksum does not match"}"#);
+    assert_eq!(full_reads(&s), 1);
+    let done = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id2), ("md5", &md5)],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((done.status, done.body.as_str()), (200, "{}"));
+    assert_eq!(full_reads(&s), 2, "a stale state must never be trusted");
+}
+
+#[tokio::test]
+async fn a_chunk_after_a_stale_state_rehashes_once_and_keeps_the_state_current() {
+    let s = site().await;
+    let data = content(2 << 20, 9);
+    let md5 = chunked_upload::store::files::hex(&Md5::digest(&data));
+    let first = s.chunk(None, &data[..1000], None).await;
+    let id = first.json()["upload_id"].as_str().unwrap().to_owned();
+    // The state goes stale (as when Django writes a chunk) ...
+    let (file, ..) = s.row(&id).await;
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(s.media.path().join(&file))
+            .unwrap();
+        f.write_all(&data[1000..5000]).unwrap();
+    }
+    sqlx::query(r#"UPDATE chunked_upload_chunkedupload SET "offset" = 5000 WHERE upload_id = $1"#)
+        .bind(&id)
+        .execute(&s.pool)
+        .await
+        .unwrap();
+    // ... our next chunk re-hashes the file once and stores a current state.
+    let next = s
+        .chunk(
+            Some(&id),
+            &data[5000..],
+            Some(&format!("bytes 5000-{}/{}", data.len() - 1, data.len())),
+        )
+        .await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    let done = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id), ("md5", &md5)],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((done.status, done.body.as_str()), (200, "{}"));
+    assert_eq!(full_reads(&s), 0);
+}
+
+#[tokio::test]
+async fn a_refused_chunk_leaves_file_and_state_as_they_were() {
+    let s = site().await;
+    let data = content(10_000, 1);
+    let first = s.chunk(None, &data[..4000], None).await;
+    let id = first.json()["upload_id"].as_str().unwrap().to_owned();
+    let (file, ..) = s.row(&id).await;
+    // Written in place while the body arrived, then refused: size mismatch.
+    let bad = s
+        .chunk(Some(&id), &data[4000..], Some("bytes 4000-9998/10000"))
+        .await;
+    assert_eq!(bad.body, r#"{"detail": "File size doesn't match headers"}"#);
+    assert_eq!(
+        std::fs::read(s.media.path().join(&file)).unwrap(),
+        &data[..4000]
+    );
+    let ok = s
+        .chunk(Some(&id), &data[4000..], Some("bytes 4000-9999/10000"))
+        .await;
+    assert_eq!(ok.json()["offset"], json!(10_000));
+    let md5 = chunked_upload::store::files::hex(&Md5::digest(&data));
+    let done = s
+        .post(
+            "/api/chunked_upload_complete/",
+            &[("upload_id", &id), ("md5", &md5)],
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(done.body, "{}");
+    assert_eq!(full_reads(&s), 0);
 }

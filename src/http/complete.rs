@@ -73,6 +73,11 @@ async fn md5_of_upload(
         return Ok(files::md5_hex_of(&h));
     }
     app.stats.full_md5_reads.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(
+        "upload {}: no current md5 state, reading {} to hash it",
+        row.upload_id,
+        row.file
+    );
     let storage = app.storage.clone();
     let name = row.file.clone();
     match tokio::task::spawn_blocking(move || storage.md5_hex(&name)).await {
