@@ -88,6 +88,12 @@ pub struct RawSettings {
     pub django_version: Option<String>,
     #[arg(long, env = "DB_POOL_SIZE")]
     pub db_pool_size: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_FSYNC")]
+    pub chunked_upload_fsync: Option<String>,
+    #[arg(long, env = "READ_TIMEOUT")]
+    pub read_timeout: Option<String>,
+    #[arg(long, env = "MAX_CONNECTIONS")]
+    pub max_connections: Option<String>,
 }
 
 /// Validated settings.
@@ -126,6 +132,12 @@ pub struct Settings {
     pub auth_required: bool,
     pub django_version: DjangoVersion,
     pub db_pool_size: u32,
+    /// fsync the chunk before its offset is committed: a 200 means on disk.
+    pub fsync: bool,
+    /// Seconds a client may stay silent while sending headers or body.
+    pub read_timeout_secs: u64,
+    /// Connections served at once; more wait in the accept queue.
+    pub max_connections: usize,
 }
 
 /// A setting that is missing or invalid; the message names the variable.
@@ -332,7 +344,13 @@ impl Settings {
         let file_upload_temp_dir = present(&raw.file_upload_temp_dir)
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);
-        let db_pool_size = integer("DB_POOL_SIZE", &raw.db_pool_size, Some(16u32))?
+        let read_timeout_secs = integer("READ_TIMEOUT", &raw.read_timeout, Some(60u64))?
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err("READ_TIMEOUT", "must be at least 1 second"))?;
+        let max_connections = integer("MAX_CONNECTIONS", &raw.max_connections, Some(1024usize))?
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err("MAX_CONNECTIONS", "must be at least 1"))?;
+        let db_pool_size = integer("DB_POOL_SIZE", &raw.db_pool_size, Some(32u32))?
             .filter(|n| *n > 0)
             .ok_or_else(|| err("DB_POOL_SIZE", "must be at least 1"))?;
 
@@ -403,6 +421,9 @@ impl Settings {
             auth_required: boolean("AUTH_REQUIRED", &raw.auth_required, true)?,
             django_version,
             db_pool_size,
+            fsync: boolean("CHUNKED_UPLOAD_FSYNC", &raw.chunked_upload_fsync, false)?,
+            read_timeout_secs,
+            max_connections,
         })
     }
 

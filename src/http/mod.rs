@@ -5,8 +5,11 @@ mod complete;
 pub mod response;
 mod upload;
 
+pub use upload::parse_content_range;
+
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -219,7 +222,10 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             content_length: header(&parts.headers, "content-length")
                 .and_then(|v| v.trim().parse().ok()),
         };
-        let stream = body.into_data_stream();
+        let stream = read_timeout(
+            body,
+            std::time::Duration::from_secs(settings.read_timeout_secs),
+        );
         let limits = app.limits();
         let (form, pending) = match view {
             View::Upload => {
@@ -340,6 +346,28 @@ async fn parse_error_reply(ctx: &mut Ctx<'_>, e: ParseError) -> Reply {
     Reply::bad_request(version)
 }
 
+/// The request body, failing when the client sends nothing for `limit`: a
+/// slow or stalled client cannot hold a connection (and a row lock) forever.
+fn read_timeout(
+    body: Body,
+    limit: std::time::Duration,
+) -> std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, String>> + Send>> {
+    use futures_util::StreamExt;
+    let stream = body.into_data_stream();
+    Box::pin(futures_util::stream::unfold(
+        Some(stream),
+        move |state| async move {
+            let mut stream = state?;
+            match tokio::time::timeout(limit, stream.next()).await {
+                Ok(Some(Ok(b))) => Some((Ok(b), Some(stream))),
+                Ok(Some(Err(e))) => Some((Err(e.to_string()), None)),
+                Ok(None) => None,
+                Err(_) => Some((Err(format!("no body data for {} s", limit.as_secs())), None)),
+            }
+        },
+    ))
+}
+
 /// `CsrfViewMiddleware._set_csrf_cookie` with the default cookie settings.
 fn csrf_cookie(settings: &Settings, secret: &str, now: DateTime<Utc>) -> SetCookie {
     let mut c = SetCookie::with_max_age(
@@ -369,10 +397,17 @@ pub async fn serve_on(
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
 
+    let read_timeout = std::time::Duration::from_secs(app.settings.read_timeout_secs);
+    // Connections beyond the limit wait in the kernel's accept queue.
+    let slots = Arc::new(tokio::sync::Semaphore::new(app.settings.max_connections));
     let router = router(app);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("semaphore open"),
+            _ = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
@@ -382,14 +417,20 @@ pub async fn serve_on(
                 let _ = stream.set_nodelay(true);
                 let service = TowerToHyperService::new(router.clone());
                 let mut builder = Builder::new(TokioExecutor::new());
-                builder.http1().title_case_headers(true).timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(std::time::Duration::from_secs(60));
+                builder
+                    .http1()
+                    .title_case_headers(true)
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(read_timeout)
+                    // Bounds what one connection may buffer (headers included).
+                    .max_buf_size(256 * 1024);
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!("connection: {e}");
                     }
+                    drop(slot);
                 });
             }
             _ = &mut shutdown => break,

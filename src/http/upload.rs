@@ -221,10 +221,15 @@ impl<'a, 'c> UploadSink<'a, 'c> {
         }
         let storage = app.storage.clone();
         let (file, offset) = (row.file.clone(), row.offset as u64);
-        let handle = tokio::task::spawn_blocking(move || storage.open_at(&file, offset))
+        let opened = tokio::task::spawn_blocking(move || storage.open_at(&file, offset))
             .await
-            .map_err(|e| internal("opening upload file", e))?
             .map_err(|e| internal("opening upload file", e))?;
+        let handle = match opened {
+            Ok(h) => h,
+            // The view will refuse it, in its turn.
+            Err(e) if files::is_short_file(&e) => return spool(self.ctx).await,
+            Err(e) => return Err(internal("opening upload file", e)),
+        };
         let landing = Landing::InPlace {
             row_id: row.id,
             file: row.file.clone(),
@@ -275,7 +280,8 @@ impl FileSink for UploadSink<'_, '_> {
             undo(self.ctx, previous).await;
         }
         let (landing, file, at, md5) = self.choose(fields).await?;
-        self.writing = Some((landing, ChunkWriter::start(file, at, md5), file_name));
+        let fsync = self.ctx.app.settings.fsync;
+        self.writing = Some((landing, ChunkWriter::start(file, at, md5, fsync), file_name));
         Ok(())
     }
 
@@ -610,15 +616,29 @@ async fn copy_chunk(
         .try_clone()
         .map_err(|e| ctx.internal("reading chunk", e))?;
     let target = target.to_owned();
-    tokio::task::spawn_blocking(move || -> std::io::Result<Option<Md5>> {
+    let fsync = ctx.app.settings.fsync;
+    let copied = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Md5>> {
         let mut dst = storage.open_at(&target, at)?;
         let mut md5 = md5;
         files::copy_into(&mut src, src_at, &mut dst, at, len, md5.as_mut())?;
+        if fsync {
+            dst.sync_data()?;
+        }
         Ok(md5)
     })
     .await
-    .map_err(|e| ctx.internal("writing chunk", e))?
-    .map_err(|e| ctx.internal("writing chunk", e))
+    .map_err(|e| ctx.internal("writing chunk", e))?;
+    copied.map_err(|e| {
+        if files::is_short_file(&e) {
+            // Not Django's answer: Django would append and corrupt silently.
+            ctx.json(
+                409,
+                &json!({"detail": "Upload file is missing or shorter than its offset", "offset": at}),
+            )
+        } else {
+            ctx.internal("writing chunk", e)
+        }
+    })
 }
 
 #[cfg(test)]

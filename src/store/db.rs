@@ -17,7 +17,7 @@ pub async fn connect(url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
     let opts = PgConnectOptions::from_str(url)?.application_name("chunked-upload");
     Ok(PgPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
         .connect_lazy_with(opts))
 }
 

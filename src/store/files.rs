@@ -169,16 +169,26 @@ impl Storage {
     }
 
     /// Open the `.part` file to write a chunk at `offset`: bytes past it (a
-    /// crashed or refused chunk) are cut first. `open(path, 'ab')` in Django
-    /// creates a missing file, 0o666 before umask; so do we.
+    /// crashed or refused chunk) are cut first. A file that is missing or
+    /// shorter than `offset` is refused (`ShortFile`): Django would append
+    /// at its end and every later byte would land in the wrong place.
     pub fn open_at(&self, name: &str, offset: u64) -> io::Result<File> {
+        // `open(path, 'ab')` creates a missing file, 0o666 before umask.
         let file = OpenOptions::new()
             .write(true)
-            .create(true)
+            .create(offset == 0)
             .truncate(false)
             .mode(0o666)
-            .open(self.full_path(name))?;
-        if file.metadata()?.len() > offset {
+            .open(self.full_path(name))
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => short_file(name, 0, offset),
+                _ => e,
+            })?;
+        let len = file.metadata()?.len();
+        if len < offset {
+            return Err(short_file(name, len, offset));
+        }
+        if len > offset {
             file.set_len(offset)?;
         }
         Ok(file)
@@ -228,6 +238,35 @@ impl Storage {
     }
 }
 
+/// The error `open_at` gives for a missing or short `.part` file.
+#[derive(Debug)]
+pub struct ShortFile {
+    pub len: u64,
+    pub offset: u64,
+}
+
+impl std::fmt::Display for ShortFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the file holds {} bytes but its upload records {}",
+            self.len, self.offset
+        )
+    }
+}
+
+impl std::error::Error for ShortFile {}
+
+fn short_file(name: &str, len: u64, offset: u64) -> io::Error {
+    tracing::error!("{name}: missing or shorter than its recorded offset ({len} < {offset})");
+    io::Error::new(io::ErrorKind::InvalidData, ShortFile { len, offset })
+}
+
+/// Whether an I/O error is `open_at`'s refusal of a short file.
+pub fn is_short_file(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<ShortFile>())
+}
+
 /// What a `ChunkWriter` leaves: the file, the bytes written, the md5 state.
 #[derive(Debug)]
 pub struct Written {
@@ -245,7 +284,7 @@ pub struct ChunkWriter {
 }
 
 impl ChunkWriter {
-    pub fn start(mut file: File, at: u64, md5: Option<Md5>) -> ChunkWriter {
+    pub fn start(mut file: File, at: u64, md5: Option<Md5>, fsync: bool) -> ChunkWriter {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
         let handle = tokio::task::spawn_blocking(move || {
             file.seek(SeekFrom::Start(at))?;
@@ -257,6 +296,9 @@ impl ChunkWriter {
                     h.update(&piece);
                 }
                 size += piece.len() as u64;
+            }
+            if fsync {
+                file.sync_data()?;
             }
             Ok(Written { file, size, md5 })
         });
