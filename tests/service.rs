@@ -47,6 +47,10 @@ async fn fresh_database() -> String {
 }
 
 async fn site() -> Site {
+    site_with(|_| {}).await
+}
+
+async fn site_with(adjust: impl FnOnce(&mut RawSettings)) -> Site {
     let url = fresh_database().await;
     let pool = PgPool::connect(&url).await.unwrap();
     migrate::migrate(&pool).await.unwrap();
@@ -59,6 +63,8 @@ async fn site() -> Site {
         django_version: Some("5.2".into()),
         ..Default::default()
     };
+    let mut raw = raw;
+    adjust(&mut raw);
     let settings = Settings::from_raw(&raw).unwrap();
     let app = Arc::new(App::new(settings, pool.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -511,4 +517,163 @@ async fn a_refused_chunk_leaves_file_and_state_as_they_were() {
         .await;
     assert_eq!(done.body, "{}");
     assert_eq!(full_reads(&s), 0);
+}
+
+async fn offset_of(s: &Site, id: &str) -> i64 {
+    s.row(id).await.2
+}
+
+fn file_of(s: &Site, file: &str) -> Vec<u8> {
+    std::fs::read(s.media.path().join(file)).unwrap()
+}
+
+#[tokio::test]
+async fn a_short_or_missing_part_file_is_refused_and_nothing_changes() {
+    let s = site().await;
+    let data = content(8000, 5);
+    let id = s.chunk(None, &data[..4000], None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (file, ..) = s.row(&id).await;
+    let path = s.media.path().join(&file);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1000)
+        .unwrap();
+    let r = s
+        .chunk(Some(&id), &data[4000..], Some("bytes 4000-7999/8000"))
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        r.body,
+        r#"{"detail": "Upload file is missing or shorter than its offset", "offset": 4000}"#
+    );
+    assert_eq!(
+        (offset_of(&s, &id).await, file_of(&s, &file).len()),
+        (4000, 1000)
+    );
+    std::fs::remove_file(&path).unwrap();
+    let r = s
+        .chunk(Some(&id), &data[4000..], Some("bytes 4000-7999/8000"))
+        .await;
+    assert_eq!(r.status, 409);
+    assert!(
+        !path.exists(),
+        "a missing file is not recreated with a hole"
+    );
+    assert_eq!(offset_of(&s, &id).await, 4000);
+}
+
+#[tokio::test]
+async fn an_unwritable_part_file_is_a_500_and_the_offset_stays() {
+    let s = site().await;
+    let id = s.chunk(None, b"abcd", None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (file, ..) = s.row(&id).await;
+    let path = s.media.path().join(&file);
+    // Root ignores permissions: a directory where the file should be cannot be written.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let r = s.chunk(Some(&id), b"efgh", Some("bytes 4-7/8")).await;
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("Server Error (500)"));
+    assert_eq!(offset_of(&s, &id).await, 4);
+}
+
+/// A raw request whose body stops after `sent` bytes of the chunk.
+async fn partial_chunk(
+    s: &Site,
+    upload_id: &str,
+    chunk_len: usize,
+    sent: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let boundary = "PartialBoundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"upload_id\"\r\n\r\n{upload_id}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let length = head.len() + chunk_len + tail.len();
+    let addr = s.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /api/chunked_upload/ HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\nX-CSRFToken: {CSRF}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n{head}",
+        s.cookie
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(&vec![b'Z'; sent]).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_mid_chunk_leaves_the_upload_as_it_was() {
+    let s = site().await;
+    let data = content(6000, 2);
+    let id = s.chunk(None, &data[..3000], None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (file, ..) = s.row(&id).await;
+    let stream = partial_chunk(&s, &id, 200_000, 100_000).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        file_of(&s, &file),
+        &data[..3000],
+        "the partial chunk was cut back out"
+    );
+    assert_eq!(offset_of(&s, &id).await, 3000);
+    let r = s
+        .chunk(Some(&id), &data[3000..], Some("bytes 3000-5999/6000"))
+        .await;
+    assert_eq!(r.json()["offset"], json!(6000));
+    assert_eq!(file_of(&s, &file), data);
+}
+
+#[tokio::test]
+async fn a_stalled_body_times_out_and_frees_the_upload() {
+    let s = site_with(|r| r.read_timeout = Some("1".into())).await;
+    let id = s.chunk(None, b"0123", None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (file, ..) = s.row(&id).await;
+    let mut stream = partial_chunk(&s, &id, 10_000, 10).await;
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    use tokio::io::AsyncReadExt;
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(file_of(&s, &file), b"0123");
+    // The row lock is gone: the next chunk goes through at once.
+    let r = s.chunk(Some(&id), b"4567", Some("bytes 4-7/8")).await;
+    assert_eq!(r.json()["offset"], json!(8));
+}
+
+#[tokio::test]
+async fn fsync_mode_stores_chunks_the_same() {
+    let s = site_with(|r| r.chunked_upload_fsync = Some("True".into())).await;
+    let data = content(100_000, 4);
+    let id = s.chunk(None, &data[..50_000], None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s
+        .chunk(Some(&id), &data[50_000..], Some("bytes 50000-99999/100000"))
+        .await;
+    assert_eq!(r.json()["offset"], json!(100_000));
+    assert_eq!(file_of(&s, &s.row(&id).await.0), data);
 }
