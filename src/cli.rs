@@ -51,7 +51,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match command {
         Command::Serve(raw) => {
             let settings = Settings::from_raw(&raw)?;
-            let pool = db::connect(&settings.database_url, settings.db_pool_size).await?;
+            let pool = db::connect(
+                &settings.database_url,
+                settings.db_pool_size,
+                Duration::seconds(settings.db_timeout_secs as i64).to_std()?,
+            )
+            .await?;
             let mut app = App::new(settings, pool.clone());
             if let Err(e) = migrate::ensure_md5_state(&pool).await {
                 tracing::warn!(
@@ -68,7 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 .clone()
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| anyhow::anyhow!("DATABASE_URL: is required but not set"))?;
-            let pool = db::connect(&url, 1).await?;
+            let pool = db::connect(&url, 1, std::time::Duration::from_secs(10)).await?;
             let created = migrate::migrate(&pool).await?;
             if created.is_empty() {
                 println!("No migrations to apply: all tables exist.");
@@ -96,7 +101,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// `chunked_upload/management/commands/delete_expired_uploads.py`.
 async fn delete_expired(settings: &Settings, interactive: bool) -> anyhow::Result<i32> {
-    let pool = db::connect(&settings.database_url, 1).await?;
+    let pool = db::connect(
+        &settings.database_url,
+        1,
+        std::time::Duration::from_secs(10),
+    )
+    .await?;
     let app = App::new(settings.clone(), pool.clone());
     let before = Utc::now() - Duration::seconds(settings.expiration_delta_secs);
     let (mut complete, mut incomplete) = (0, 0);
@@ -153,7 +163,7 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
     }
     if let Some(s) = &settings {
         match tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            let pool = db::connect(&s.database_url, 1).await?;
+            let pool = db::connect(&s.database_url, 1, std::time::Duration::from_secs(10)).await?;
             let mut missing = Vec::new();
             for t in ["django_session", s.auth_user_table.as_str(), db::TABLE] {
                 if !migrate::table_exists(&pool, t).await? {

@@ -94,6 +94,8 @@ pub struct RawSettings {
     pub read_timeout: Option<String>,
     #[arg(long, env = "MAX_CONNECTIONS")]
     pub max_connections: Option<String>,
+    #[arg(long, env = "DB_TIMEOUT")]
+    pub db_timeout: Option<String>,
 }
 
 /// Validated settings.
@@ -138,6 +140,8 @@ pub struct Settings {
     pub read_timeout_secs: u64,
     /// Connections served at once; more wait in the accept queue.
     pub max_connections: usize,
+    /// Seconds to wait for a database connection before answering 500.
+    pub db_timeout_secs: u64,
 }
 
 /// A setting that is missing or invalid; the message names the variable.
@@ -424,6 +428,9 @@ impl Settings {
             fsync: boolean("CHUNKED_UPLOAD_FSYNC", &raw.chunked_upload_fsync, false)?,
             read_timeout_secs,
             max_connections,
+            db_timeout_secs: integer("DB_TIMEOUT", &raw.db_timeout, Some(10u64))?
+                .filter(|n| *n > 0)
+                .ok_or_else(|| err("DB_TIMEOUT", "must be at least 1 second"))?,
         })
     }
 

@@ -33,7 +33,11 @@ fn database_url() -> String {
 }
 
 async fn fresh_database() -> String {
-    let base = database_url();
+    fresh_database_on(&database_url()).await
+}
+
+async fn fresh_database_on(base: &str) -> String {
+    let base = base.to_owned();
     let admin = PgPool::connect(&base)
         .await
         .expect("connect to DATABASE_URL");
@@ -51,7 +55,10 @@ async fn site() -> Site {
 }
 
 async fn site_with(adjust: impl FnOnce(&mut RawSettings)) -> Site {
-    let url = fresh_database().await;
+    site_on(fresh_database().await, adjust).await
+}
+
+async fn site_on(url: String, adjust: impl FnOnce(&mut RawSettings)) -> Site {
     let pool = PgPool::connect(&url).await.unwrap();
     migrate::migrate(&pool).await.unwrap();
     let media = tempfile::tempdir().unwrap();
@@ -66,7 +73,15 @@ async fn site_with(adjust: impl FnOnce(&mut RawSettings)) -> Site {
     let mut raw = raw;
     adjust(&mut raw);
     let settings = Settings::from_raw(&raw).unwrap();
-    let app = Arc::new(App::new(settings, pool.clone()));
+    // The service's pool, built as `serve` builds it (size, DB_TIMEOUT).
+    let service_pool = chunked_upload::store::db::connect(
+        &settings.database_url,
+        settings.db_pool_size,
+        std::time::Duration::from_secs(settings.db_timeout_secs),
+    )
+    .await
+    .unwrap();
+    let app = Arc::new(App::new(settings, service_pool));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -676,4 +691,82 @@ async fn fsync_mode_stores_chunks_the_same() {
         .await;
     assert_eq!(r.json()["offset"], json!(100_000));
     assert_eq!(file_of(&s, &s.row(&id).await.0), data);
+}
+
+/// A PostgreSQL cluster of its own (scripts/pg.sh), to be stopped and started.
+struct OwnCluster {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnCluster {
+    fn pg(&self, args: &[&str]) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg.sh");
+        let out = std::process::Command::new(script)
+            .args(args)
+            .env("PG_NOSYNC", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg.sh {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    fn start(&self) {
+        let dir = self.dir.path().join("pg");
+        self.pg(&["start", dir.to_str().unwrap(), &self.port.to_string()]);
+    }
+    fn stop(&self) {
+        let dir = self.dir.path().join("pg");
+        self.pg(&["stop", dir.to_str().unwrap()]);
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_is_a_500_and_the_service_recovers_without_restart() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cluster = OwnCluster { dir, port };
+    cluster.start();
+    let base = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let s = site_on(fresh_database_on(&base).await, |r| {
+        r.db_timeout = Some("2".into())
+    })
+    .await;
+    let id = s.chunk(None, b"abcd", None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (file, ..) = s.row(&id).await;
+
+    cluster.stop();
+    let started = std::time::Instant::now();
+    let r = s.chunk(Some(&id), b"efgh", Some("bytes 4-7/8")).await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.body.contains("Server Error (500)"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(file_of(&s, &file), b"abcd");
+
+    cluster.start();
+    let r = s.chunk(Some(&id), b"efgh", Some("bytes 4-7/8")).await;
+    assert_eq!(
+        (r.status, r.json()["offset"].clone()),
+        (200, json!(8)),
+        "{}",
+        r.body
+    );
+    assert_eq!(file_of(&s, &file), b"abcdefgh");
 }

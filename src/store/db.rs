@@ -11,13 +11,13 @@ pub const TABLE: &str = "chunked_upload_chunkedupload";
 pub const UPLOADING: i16 = 1;
 pub const COMPLETE: i16 = 2;
 
-pub async fn connect(url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
+pub async fn connect(url: &str, size: u32, timeout: Duration) -> Result<PgPool, sqlx::Error> {
     // Django's connection uses TimeZone=UTC when USE_TZ=True; our timestamps
     // are always bound as timestamptz, so the session zone does not matter.
     let opts = PgConnectOptions::from_str(url)?.application_name("chunked-upload");
     Ok(PgPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(timeout)
         .connect_lazy_with(opts))
 }
 
