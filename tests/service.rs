@@ -5,17 +5,16 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
 use chunked_upload::config::{RawSettings, Settings};
-use chunked_upload::django::{session, signing};
 use chunked_upload::http::{serve_on, App};
 use chunked_upload::store::migrate;
 use md5::{Digest, Md5};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sqlx::PgPool;
 
-const SECRET: &str = "integration-test-secret";
-const CSRF: &str = "abcdefghijklmnopqrstuvwxyzABCDEF";
+mod common;
+
+use common::{fresh_database, fresh_database_on, login, CSRF, SECRET};
 
 struct Site {
     base: String,
@@ -25,29 +24,6 @@ struct Site {
     user_id: i64,
     cookie: String,
     _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-fn database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .expect("DATABASE_URL must point at a PostgreSQL server (scripts/test starts one)")
-}
-
-async fn fresh_database() -> String {
-    fresh_database_on(&database_url()).await
-}
-
-async fn fresh_database_on(base: &str) -> String {
-    let base = base.to_owned();
-    let admin = PgPool::connect(&base)
-        .await
-        .expect("connect to DATABASE_URL");
-    let name = format!("cu_it_{}", uuid::Uuid::new_v4().simple());
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
-    format!("{prefix}/{name}")
 }
 
 async fn site() -> Site {
@@ -98,39 +74,6 @@ async fn site_on(url: String, adjust: impl FnOnce(&mut RawSettings)) -> Site {
         cookie: format!("sessionid={key}; csrftoken={CSRF}"),
         _stop: stop,
     }
-}
-
-/// A user and a session row as `django.contrib.auth.login` leaves them.
-async fn login(pool: &PgPool, username: &str, password: &str) -> (i64, String) {
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
-         VALUES ($1, NULL, false, $2, '', '', '', false, true, now()) RETURNING id",
-    )
-    .bind(password)
-    .bind(username)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    let mut data = Map::new();
-    data.insert(session::SESSION_KEY.into(), Value::String(id.to_string()));
-    data.insert(
-        session::BACKEND_SESSION_KEY.into(),
-        Value::String(session::MODEL_BACKEND.into()),
-    );
-    data.insert(
-        session::HASH_SESSION_KEY.into(),
-        Value::String(signing::session_auth_hash(password, SECRET)),
-    );
-    let key = format!("{:0>32}", uuid::Uuid::new_v4().simple().to_string());
-    let encoded = signing::dumps(&data, SECRET, session::SESSION_SALT, Utc::now().timestamp());
-    sqlx::query("INSERT INTO django_session VALUES ($1, $2, $3)")
-        .bind(&key)
-        .bind(encoded)
-        .bind(Utc::now() + Duration::days(1))
-        .execute(pool)
-        .await
-        .unwrap();
-    (id as i64, key)
 }
 
 struct Answer {
