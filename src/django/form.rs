@@ -34,6 +34,9 @@ pub trait FileSink {
     ) -> impl std::future::Future<Output = Result<(), ParseError>>;
     fn data(&mut self, piece: Bytes) -> impl std::future::Future<Output = Result<(), ParseError>>;
     fn end(&mut self) -> impl std::future::Future<Output = Result<(), ParseError>>;
+    /// The last part ended the body: Django never completes it
+    /// (`upload_interrupted`), so `request.FILES` does not hold it.
+    fn interrupted(&mut self) -> impl std::future::Future<Output = ()>;
 }
 
 /// For views that read no file: every file part is drained.
@@ -49,6 +52,7 @@ impl FileSink for NoFiles {
     async fn end(&mut self) -> Result<(), ParseError> {
         Ok(())
     }
+    async fn interrupted(&mut self) {}
 }
 
 pub struct BodyInfo<'a> {
@@ -121,6 +125,8 @@ where
 {
     let mut parser = MultipartParser::new(body, boundary, version, limits);
     let mut form = FormData::default();
+    // `parts_begun` when the last wanted file ended; it counts once more begin.
+    let mut unconfirmed: Option<u64> = None;
     while let Some(part) = parser.next_part().await? {
         match part {
             Part::Field { name, value } => form.post.push((name, value)),
@@ -133,9 +139,13 @@ where
                     sink.data(chunk).await?;
                 }
                 sink.end().await?;
+                unconfirmed = Some(parser.parts_begun());
             }
             Part::File { .. } => while parser.next_file_chunk().await?.is_some() {},
         }
+    }
+    if unconfirmed.is_some_and(|n| n == parser.parts_begun()) {
+        sink.interrupted().await;
     }
     Ok(form)
 }

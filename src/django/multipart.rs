@@ -194,6 +194,8 @@ pub struct MultipartParser<S> {
     field_bytes: u64,
     /// Inside a base64 file part: the undecoded remainder.
     file_base64: Option<Vec<u8>>,
+    /// Parts begun so far, RAW ones included.
+    parts_begun: u64,
     finder: memchr::memmem::Finder<'static>,
 }
 
@@ -217,6 +219,7 @@ where
             num_files: 0,
             field_bytes: 0,
             file_base64: None,
+            parts_begun: 0,
             finder,
         }
     }
@@ -290,6 +293,13 @@ where
         Ok(())
     }
 
+    /// How many parts (RAW ones included) have begun. Django completes a
+    /// file only when the next part begins (`handle_file_complete` at the top
+    /// of the loop), so a file that nothing follows is dropped.
+    pub fn parts_begun(&self) -> u64 {
+        self.parts_begun
+    }
+
     /// Data of the current file part, piece by piece. Base64 parts are
     /// decoded in 4-byte-aligned runs, whitespace dropped, the 1-3 left-over
     /// bytes carried to the next piece (5.2 `MultiPartParser._parse`).
@@ -344,6 +354,7 @@ where
                     return Ok(None);
                 }
             }
+            self.parts_begun += 1;
             // Enough to see the first 1024 bytes of this part, or its end.
             while self.buf.len() < MAX_HEADER_SIZE + self.separator.len() + 2 && self.fill().await?
             {

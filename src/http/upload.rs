@@ -200,16 +200,23 @@ impl<'a, 'c> UploadSink<'a, 'c> {
         let locked = match self.locked.iter().find(|l| l.row.upload_id == upload_id) {
             Some(l) => l.clone(),
             None => {
-                let tx = self.tx().await?;
-                match lock_upload(tx, upload_id, user_id, app.md5_state)
-                    .await
-                    .map_err(|e| internal("database", e))?
-                {
-                    Some(l) => {
+                // Only a guess made early: any error here is met again by the
+                // view, in Django's order (after `request.user`), so spool.
+                let Ok(tx) = self.tx().await else {
+                    return spool(self.ctx).await;
+                };
+                match lock_upload(tx, upload_id, user_id, app.md5_state).await {
+                    Ok(Some(l)) => {
                         self.locked.push(l.clone());
                         l
                     }
-                    None => return spool(self.ctx).await,
+                    Ok(None) => return spool(self.ctx).await,
+                    Err(e) => {
+                        tracing::debug!("early upload lookup: {e}");
+                        // The failed statement aborted the transaction.
+                        self.tx = None;
+                        return spool(self.ctx).await;
+                    }
                 }
             }
         };
@@ -291,6 +298,12 @@ impl FileSink for UploadSink<'_, '_> {
             .write(piece)
             .await
             .map_err(|e| internal("writing chunk", e))
+    }
+
+    async fn interrupted(&mut self) {
+        if let Some(last) = self.received.take() {
+            undo(self.ctx, last).await;
+        }
     }
 
     async fn end(&mut self) -> Result<(), ParseError> {
