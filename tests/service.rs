@@ -713,3 +713,55 @@ async fn a_database_outage_is_a_500_and_the_service_recovers_without_restart() {
     );
     assert_eq!(file_of(&s, &file), b"abcdefgh");
 }
+
+#[tokio::test]
+async fn huge_or_countless_headers_get_a_4xx() {
+    let s = site().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/chunked_upload/", s.base);
+    let r = client
+        .post(&url)
+        .header("X-Big", "a".repeat(300_000))
+        .send()
+        .await;
+    let status = r.map(|r| r.status().as_u16()).unwrap_or(431);
+    assert!((400..500).contains(&status), "{status}");
+    let mut req = client.post(&url);
+    for i in 0..500 {
+        req = req.header(format!("x-h{i}"), "v");
+    }
+    let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(431);
+    assert!((400..500).contains(&status), "{status}");
+    // And the service is fine afterwards.
+    assert_eq!(s.chunk(None, b"ok", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn idle_connections_beyond_the_limit_wait_and_silent_ones_are_dropped() {
+    let s = site_with(|r| {
+        r.max_connections = Some("2".into());
+        r.read_timeout = Some("1".into());
+    })
+    .await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    // Two clients connect and say nothing: they hold both slots ...
+    let idle: Vec<_> = futures_util::future::join_all(
+        (0..2).map(|_| tokio::net::TcpStream::connect(addr.clone())),
+    )
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // ... until the read timeout drops them, then a real request is served.
+    let started = std::time::Instant::now();
+    let r = s.chunk(None, b"hello", None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(idle);
+}

@@ -2,6 +2,7 @@
 //! `startproject` middleware and URLconf would do, then the two views.
 
 mod complete;
+mod conn;
 pub mod response;
 mod upload;
 
@@ -415,7 +416,21 @@ pub async fn serve_on(
                     Err(e) => { tracing::warn!("accept: {e}"); continue; }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(router.clone());
+                let in_flight = conn::InFlight::default();
+                let service = {
+                    let (router, in_flight) = (router.clone(), in_flight.clone());
+                    tower::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+                        let busy = in_flight.enter();
+                        let call = tower::ServiceExt::oneshot(router.clone(), req);
+                        async move {
+                            let response = call.await;
+                            drop(busy);
+                            response
+                        }
+                    })
+                };
+                let service = TowerToHyperService::new(service);
+                let stream = conn::IdleTimeout::new(stream, in_flight, read_timeout);
                 let mut builder = Builder::new(TokioExecutor::new());
                 builder
                     .http1()

@@ -377,19 +377,30 @@ pub async fn post(
     let Some(received) = received else {
         return ctx.detail(400, "No chunk file was submitted");
     };
-    match decide(ctx, user_id, &form, tx, locked, &received).await {
-        // The bytes are where the row says; nothing to take back.
-        Ok(Outcome::Stored {
-            reply,
-            in_place: true,
-        }) => reply,
-        // They were copied to their place: drop where they first landed.
-        Ok(Outcome::Stored {
-            reply,
-            in_place: false,
-        }) => {
-            undo(ctx, received).await;
-            reply
+    let mut tx = match tx {
+        Some(tx) => tx,
+        None => match ctx.app.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                undo(ctx, received).await;
+                return ctx.internal("database", e);
+            }
+        },
+    };
+    // Every undo happens before the transaction ends: while the row is
+    // locked, no other request can be writing where we cut.
+    let outcome = decide(ctx, user_id, &form, &mut tx, locked, &received).await;
+    match outcome {
+        Ok(Outcome::Stored { reply, in_place }) => {
+            if !in_place {
+                // Copied to their place: drop where they first landed.
+                undo(ctx, received).await;
+            }
+            match tx.commit().await {
+                Ok(()) => reply,
+                // Not recorded: the bytes past the offset are cut by the next chunk.
+                Err(e) => ctx.internal("database", e),
+            }
         }
         Ok(Outcome::Refused { reply, new_upload }) => {
             match (&received.landing, new_upload) {
@@ -401,10 +412,12 @@ pub async fn post(
                 }
                 _ => undo(ctx, received).await,
             }
+            drop(tx);
             reply
         }
         Err(reply) => {
             undo(ctx, received).await;
+            drop(tx);
             reply
         }
     }
@@ -426,19 +439,11 @@ async fn decide(
     ctx: &mut Ctx<'_>,
     user_id: Option<i64>,
     form: &FormData,
-    tx: Option<Transaction<'static, Postgres>>,
+    tx: &mut Transaction<'static, Postgres>,
     locked: Vec<Locked>,
     received: &Received,
 ) -> Result<Outcome, Reply> {
     let app = ctx.app;
-    let mut tx = match tx {
-        Some(tx) => tx,
-        None => app
-            .pool
-            .begin()
-            .await
-            .map_err(|e| ctx.internal("database", e))?,
-    };
     let existing = match form.get("upload_id").filter(|s| !s.is_empty()) {
         Some(upload_id) => {
             // Rows locked while the body arrived were looked up for the same user.
@@ -447,7 +452,7 @@ async fn decide(
             });
             let found = match already {
                 Some(l) => Some(l),
-                None => lock_upload(&mut tx, upload_id, user_id, app.md5_state)
+                None => lock_upload(tx, upload_id, user_id, app.md5_state)
                     .await
                     .map_err(|e| ctx.internal("database", e))?,
             };
@@ -569,7 +574,7 @@ async fn decide(
     };
     let (upload_id, created_on, pk) = match existing {
         Some(l) => {
-            db::set_offset(&mut tx, l.row.id, new_offset)
+            db::set_offset(tx, l.row.id, new_offset)
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
             (l.row.upload_id, l.row.created_on, l.row.id)
@@ -584,7 +589,7 @@ async fn decide(
                 created_on: ctx.now,
                 user_id,
             };
-            let pk = db::insert_upload(&mut tx, &new)
+            let pk = db::insert_upload(tx, &new)
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
             (upload_id, ctx.now, pk)
@@ -596,11 +601,10 @@ async fn decide(
             offset: new_offset,
             state: files::md5_to_state(&md5),
         };
-        db::save_md5_state(&mut tx, pk, &state)
+        db::save_md5_state(tx, pk, &state)
             .await
             .map_err(|e| ctx.internal("database", e))?;
     }
-    tx.commit().await.map_err(|e| ctx.internal("database", e))?;
     let expires =
         format_datetime_utc(&(created_on + Duration::seconds(app.settings.expiration_delta_secs)));
     let reply = ctx.json(
