@@ -143,3 +143,25 @@ def test_alice_session_used_from_two_browsers(site):
     uid = r.json['upload_id']
     site.step(a2.chunk(b'67890', uid, content_range='bytes 5-9/10'), drive=D)
     site.step(a1.complete(uid, md5hex(b'1234567890')), drive=R)
+
+
+def test_session_cookie_replayed_after_logout(site):
+    """Logging out on Django deletes the session row; the old cookie, replayed,
+    is refused on both servers (anonymous, cookie deleted), mid-upload."""
+    import urllib.parse
+    from compatlib import HOST, Request
+    name, pw, uid = site.world.create_user()
+    c = site.login(name, pw)
+    r = site.step(c.chunk(b'data'), drive=D)
+    upload = r.json['upload_id']
+    old = dict(c.cookies)
+    body = urllib.parse.urlencode({'csrfmiddlewaretoken': c.cookies['csrftoken']}).encode()
+    r = site.send(Request('POST', '/accounts/logout/', [
+        ('Host', HOST), ('Cookie', c.cookie_header()),
+        ('Content-Type', 'application/x-www-form-urlencoded')], body), to='django')
+    assert r.status in (200, 302), r.summary()
+    assert not site.world.db.q('SELECT 1 FROM django_session WHERE session_key = %s', (old['sessionid'],))
+    c.cookies.clear()
+    c.cookies.update(old)
+    r = site.step(c.chunk(b'more', upload, content_range='bytes 4-7/8'), drive=R)
+    assert r.status == 403

@@ -9,6 +9,7 @@ from chunked_upload.views import ChunkedUploadView, ChunkedUploadCompleteView
 urlpatterns = [
     path('admin/', admin.site.urls),
     path('accounts/login/', auth_views.LoginView.as_view(), name='login'),
+    path('accounts/logout/', auth_views.LogoutView.as_view(), name='logout'),
     re_path(r'^api/chunked_upload/?$',
             ChunkedUploadView.as_view(), name='api_chunked_upload'),
     re_path(r'^api/chunked_upload_complete/?$',
