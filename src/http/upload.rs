@@ -263,14 +263,14 @@ async fn lock_upload(
     user_id: Option<i64>,
     with_md5: bool,
 ) -> Result<Option<Locked>, sqlx::Error> {
-    let Some(row) = db::find_upload(tx, upload_id, user_id, true).await? else {
+    if !with_md5 {
+        let row = db::find_upload(tx, upload_id, user_id, true).await?;
+        return Ok(row.map(|row| Locked { row, md5: None }));
+    }
+    let Some((row, state)) = db::lock_upload_with_md5_state(tx, upload_id, user_id).await? else {
         return Ok(None);
     };
-    if !with_md5 {
-        return Ok(Some(Locked { row, md5: None }));
-    }
-    let md5 = db::load_md5_state(tx, row.id)
-        .await?
+    let md5 = state
         .filter(|s| s.file == row.file && s.offset == row.offset)
         .and_then(|s| files::md5_from_state(&s.state));
     Ok(Some(Locked { row, md5 }))
@@ -572,12 +572,17 @@ async fn decide(
         }
         None => None,
     };
-    let (upload_id, created_on, pk) = match existing {
+    let state = md5.filter(|_| app.md5_state).map(|h| Md5State {
+        file: target,
+        offset: new_offset,
+        state: files::md5_to_state(&h),
+    });
+    let (upload_id, created_on) = match existing {
         Some(l) => {
-            db::set_offset(tx, l.row.id, new_offset)
+            db::advance(tx, l.row.id, new_offset, state.as_ref())
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
-            (l.row.upload_id, l.row.created_on, l.row.id)
+            (l.row.upload_id, l.row.created_on)
         }
         None => {
             let (upload_id, path) = new_file.expect("new upload has a file");
@@ -592,19 +597,14 @@ async fn decide(
             let pk = db::insert_upload(tx, &new)
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
-            (upload_id, ctx.now, pk)
+            if let Some(state) = &state {
+                db::save_md5_state(tx, pk, state)
+                    .await
+                    .map_err(|e| ctx.internal("database", e))?;
+            }
+            (upload_id, ctx.now)
         }
     };
-    if let (Some(md5), true) = (md5, app.md5_state) {
-        let state = Md5State {
-            file: target,
-            offset: new_offset,
-            state: files::md5_to_state(&md5),
-        };
-        db::save_md5_state(tx, pk, &state)
-            .await
-            .map_err(|e| ctx.internal("database", e))?;
-    }
     let expires =
         format_datetime_utc(&(created_on + Duration::seconds(app.settings.expiration_delta_secs)));
     let reply = ctx.json(

@@ -236,3 +236,66 @@ pub async fn save_md5_state(
     .await
     .map(drop)
 }
+
+/// `find_upload` (locked) with its md5 state, in one round trip.
+pub async fn lock_upload_with_md5_state(
+    tx: &mut Transaction<'_, Postgres>,
+    upload_id: &str,
+    user_id: Option<i64>,
+) -> Result<Option<(UploadRow, Option<Md5State>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        row: UploadRow,
+        state_file: Option<String>,
+        state_offset: Option<i64>,
+        state: Option<Vec<u8>>,
+    }
+    let sql = format!(
+        r#"SELECT u.id::bigint AS id, u.upload_id, u.file, u.filename, u."offset", u.created_on, u.status,
+                  u.completed_on, u.user_id::bigint AS user_id,
+                  s.file AS state_file, s."offset" AS state_offset, s.state
+           FROM {TABLE} u LEFT JOIN chunked_upload_md5_state s ON s.upload_pk = u.id
+           WHERE u.upload_id = $1 AND ($2::bigint IS NULL OR u.user_id = $2) FOR UPDATE OF u"#
+    );
+    let joined: Option<Joined> = sqlx::query_as(&sql)
+        .bind(upload_id)
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(joined.map(|j| {
+        let state = match (j.state_file, j.state_offset, j.state) {
+            (Some(file), Some(offset), Some(state)) => Some(Md5State {
+                file,
+                offset,
+                state,
+            }),
+            _ => None,
+        };
+        (j.row, state)
+    }))
+}
+
+/// The new offset and the md5 state that covers it, in one statement.
+pub async fn advance(
+    tx: &mut Transaction<'_, Postgres>,
+    upload_pk: i64,
+    offset: i64,
+    state: Option<&Md5State>,
+) -> Result<(), sqlx::Error> {
+    let Some(state) = state else {
+        return set_offset(tx, upload_pk, offset).await;
+    };
+    sqlx::query(&format!(
+        r#"WITH moved AS (UPDATE {TABLE} SET "offset" = $3 WHERE id = $1)
+           INSERT INTO chunked_upload_md5_state (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state"#
+    ))
+    .bind(upload_pk)
+    .bind(&state.file)
+    .bind(offset)
+    .bind(&state.state)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
