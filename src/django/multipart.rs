@@ -209,7 +209,7 @@ where
         let finder = memchr::memmem::Finder::new(&separator).into_owned();
         MultipartParser {
             stream,
-            buf: BytesMut::with_capacity(128 * 1024),
+            buf: BytesMut::with_capacity(64 * 1024),
             eof: false,
             separator,
             version,
@@ -274,7 +274,8 @@ where
                 return Ok(if data.is_empty() { None } else { Some(data) });
             }
             if self.buf.len() > hold * 2 && (self.buf.len() >= 64 * 1024 || self.eof) {
-                let n = self.buf.len() - hold;
+                // Pieces of at most 256 KiB keep what is queued per chunk small.
+                let n = (self.buf.len() - hold).min(256 * 1024);
                 return Ok(Some(self.buf.split_to(n).freeze()));
             }
             searched = self.buf.len().saturating_sub(self.separator.len() - 1);

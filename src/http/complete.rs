@@ -4,11 +4,11 @@ use serde_json::json;
 
 use super::response::Reply;
 use super::Ctx;
-use crate::config::Compat;
-use crate::django::form::FormData;
 use std::sync::atomic::Ordering;
 
-use crate::store::db::{self, COMPLETE};
+use crate::config::Compat;
+use crate::django::form::FormData;
+use crate::store::db::{self, Md5State, COMPLETE};
 use crate::store::files;
 
 pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Reply {
@@ -22,8 +22,15 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Re
         Ok(tx) => tx,
         Err(e) => return ctx.internal("database", e),
     };
-    let row = match db::find_upload(&mut tx, upload_id, user_id, true).await {
-        Ok(Some(row)) => row,
+    let found = if app.md5_state {
+        db::lock_upload_with_md5_state(&mut tx, upload_id, user_id).await
+    } else {
+        db::find_upload(&mut tx, upload_id, user_id, true)
+            .await
+            .map(|r| r.map(|row| (row, None)))
+    };
+    let (row, state) = match found {
+        Ok(Some(found)) => found,
         Ok(None) => return Reply::not_found(app.version()),
         Err(e) => return ctx.internal("database", e),
     };
@@ -32,7 +39,7 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Re
     if row.status == COMPLETE && app.settings.compat == Compat::Patched {
         return ctx.detail(400, "Upload has already been marked as complete");
     }
-    let digest = match md5_of_upload(ctx, &mut tx, &row).await {
+    let digest = match md5_of_upload(ctx, &row, state).await {
         Ok(d) => d,
         Err(e) => return ctx.internal("reading upload for md5", e),
     };
@@ -53,17 +60,15 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Re
 /// which is what Django hashes (a file longer than its offset included).
 async fn md5_of_upload(
     ctx: &Ctx<'_>,
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     row: &db::UploadRow,
+    state: Option<Md5State>,
 ) -> Result<String, String> {
     let app = ctx.app;
-    let state = match app.md5_state {
-        true => db::load_md5_state(tx, row.id)
-            .await
-            .map_err(|e| e.to_string())?,
-        false => None,
-    };
-    let on_disk = app.storage.len(&row.file).ok();
+    let storage = app.storage.clone();
+    let name = row.file.clone();
+    let on_disk = tokio::task::spawn_blocking(move || storage.len(&name).ok())
+        .await
+        .map_err(|e| e.to_string())?;
     let current = state
         .filter(|s| {
             s.file == row.file && s.offset == row.offset && on_disk == Some(row.offset as u64)

@@ -438,7 +438,7 @@ pub async fn serve_on(
                     .timer(hyper_util::rt::TokioTimer::new())
                     .header_read_timeout(read_timeout)
                     // Bounds what one connection may buffer (headers included).
-                    .max_buf_size(256 * 1024);
+                    .max_buf_size(64 * 1024);
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -207,18 +207,6 @@ pub struct Md5State {
     pub state: Vec<u8>,
 }
 
-pub async fn load_md5_state(
-    tx: &mut Transaction<'_, Postgres>,
-    upload_pk: i64,
-) -> Result<Option<Md5State>, sqlx::Error> {
-    sqlx::query_as(
-        r#"SELECT file, "offset", state FROM chunked_upload_md5_state WHERE upload_pk = $1"#,
-    )
-    .bind(upload_pk)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
 pub async fn save_md5_state(
     tx: &mut Transaction<'_, Postgres>,
     upload_pk: i64,

@@ -285,7 +285,7 @@ pub struct ChunkWriter {
 
 impl ChunkWriter {
     pub fn start(mut file: File, at: u64, md5: Option<Md5>, fsync: bool) -> ChunkWriter {
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
         let handle = tokio::task::spawn_blocking(move || {
             file.seek(SeekFrom::Start(at))?;
             let mut md5 = md5;
