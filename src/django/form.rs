@@ -209,30 +209,12 @@ pub fn parse_urlencoded(
                 .iter()
                 .map(|&b| if b == b'+' { b' ' } else { b })
                 .collect();
-            let bytes: Vec<u8> = form_urlencoded_decode(&plus);
+            let bytes: Vec<u8> = percent_encoding::percent_decode(&plus).collect();
             String::from_utf8_lossy(&bytes).into_owned()
         };
         out.push((decode(k), decode(v)));
     }
     Ok(out)
-}
-
-fn form_urlencoded_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' && i + 2 < s.len() {
-            let hex = |c: u8| (c as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(s[i + 1]), hex(s[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
 }
 
 #[cfg(test)]

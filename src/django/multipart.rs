@@ -107,7 +107,7 @@ pub fn parse_header_parameters(line: &str) -> (String, Vec<(String, String)>) {
             let charset = it.next().unwrap_or("").to_ascii_lowercase();
             let _lang = it.next();
             let encoded = it.next().unwrap_or("");
-            let raw: Vec<u8> = percent_decode(encoded);
+            let raw: Vec<u8> = percent_encoding::percent_decode_str(encoded).collect();
             value = if charset == "utf-8" || charset == "utf8" {
                 String::from_utf8_lossy(&raw).into_owned()
             } else {
@@ -124,25 +124,6 @@ pub fn parse_header_parameters(line: &str) -> (String, Vec<(String, String)>) {
         params.push((name, value));
     }
     (key, params)
-}
-
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = |c: u8| (c as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -302,32 +283,42 @@ where
     }
 
     /// Data of the current file part, piece by piece. Base64 parts are
-    /// decoded in 4-byte-aligned runs, whitespace dropped, the 1-3 left-over
-    /// bytes carried to the next piece (5.2 `MultiPartParser._parse`).
+    /// decoded in runs of 64 KiB (whitespace dropped), whatever pieces the
+    /// network delivered, and an incomplete last quantum is an error
+    /// (5.2 `MultiPartParser._parse`, "Could not decode base64 data.").
     pub async fn next_file_chunk(&mut self) -> Result<Option<Bytes>, ParseError> {
+        const RUN: usize = 64 * 1024;
         if self.file_base64.is_none() {
             return self.next_data().await;
         }
         let bad = || ParseError::Malformed("Could not decode base64 data.".into());
+        let decode = |run: &[u8]| {
+            super::signing::python_a2b_base64(run)
+                .map(Bytes::from)
+                .ok_or_else(bad)
+        };
         loop {
-            let Some(piece) = self.next_data().await? else {
-                let left = self.file_base64.take().unwrap_or_default();
-                return if left.is_empty() {
-                    Ok(None)
-                } else {
-                    Err(bad())
-                };
-            };
             let carry = self.file_base64.as_mut().expect("base64 part");
-            carry.extend(piece.iter().filter(|b| !b.is_ascii_whitespace()));
-            let aligned = carry.len() / 4 * 4;
-            if aligned == 0 {
-                continue;
+            if carry.len() >= RUN {
+                let run: Vec<u8> = carry.drain(..RUN).collect();
+                return decode(&run).map(Some);
             }
-            let run: Vec<u8> = carry.drain(..aligned).collect();
-            return decode_base64_lenient(&run)
-                .map(|d| Some(Bytes::from(d)))
-                .ok_or_else(bad);
+            match self.next_data().await? {
+                Some(piece) => {
+                    let carry = self.file_base64.as_mut().expect("base64 part");
+                    carry.extend(piece.iter().filter(|b| !b.is_ascii_whitespace()));
+                }
+                None => {
+                    let left = self.file_base64.take().unwrap_or_default();
+                    if left.is_empty() {
+                        return Ok(None);
+                    }
+                    if !left.len().is_multiple_of(4) {
+                        return Err(bad());
+                    }
+                    return decode(&left).map(Some);
+                }
+            }
         }
     }
 
@@ -471,7 +462,7 @@ where
         }
         self.field_bytes += data.len() as u64;
         let data = if base64 {
-            decode_base64_lenient(&data).unwrap_or(data)
+            super::signing::python_a2b_base64(&data).unwrap_or(data)
         } else {
             data
         };
@@ -486,19 +477,6 @@ where
         }
         Ok(String::from_utf8_lossy(&data).into_owned())
     }
-}
-
-/// Python's `base64.b64decode` (non-validating: other characters are dropped).
-fn decode_base64_lenient(data: &[u8]) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let cleaned: Vec<u8> = data
-        .iter()
-        .copied()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(cleaned)
-        .ok()
 }
 
 #[cfg(test)]

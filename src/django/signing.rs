@@ -61,12 +61,16 @@ pub fn b62_decode(s: &str) -> Option<i64> {
         None if s.is_empty() => return None,
         None => (false, s),
     };
-    let mut value: i64 = 0;
+    // i128, so that `-` + the magnitude of i64::MIN reads back.
+    let mut value: i128 = 0;
     for c in digits.bytes() {
-        let idx = BASE62_ALPHABET.iter().position(|&a| a == c)? as i64;
+        let idx = BASE62_ALPHABET.iter().position(|&a| a == c)? as i128;
         value = value.checked_mul(62)?.checked_add(idx)?;
+        if value > i64::MAX as i128 + 1 {
+            return None;
+        }
     }
-    Some(if negative { -value } else { value })
+    i64::try_from(if negative { -value } else { value }).ok()
 }
 
 /// `salted_hmac(key_salt, value, secret, algorithm="sha256").digest()`.
@@ -215,7 +219,7 @@ fn django_b64_decode(s: &[u8]) -> Option<Vec<u8>> {
 /// with `validate=False`). Hand-written because the `base64` crate has no mode
 /// that skips characters outside the alphabet and stops at the first complete
 /// padding the way CPython does. `None` where Python raises `binascii.Error`.
-fn python_a2b_base64(input: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn python_a2b_base64(input: &[u8]) -> Option<Vec<u8>> {
     fn sextet(c: u8) -> Option<u8> {
         match c {
             b'A'..=b'Z' => Some(c - b'A'),
