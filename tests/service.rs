@@ -765,3 +765,106 @@ async fn idle_connections_beyond_the_limit_wait_and_silent_ones_are_dropped() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     drop(idle);
 }
+
+/// A 1 MiB tmpfs: a disk that fills up. Needs root, as CI runs.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn new() -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("mount");
+        assert!(
+            status.success(),
+            "mounting a tmpfs needs root (CI runs as root)"
+        );
+        SmallDisk(dir)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_is_a_500_the_chunk_is_cut_back_and_the_offset_stays() {
+    let disk = SmallDisk::new();
+    let media = disk.0.path().to_string_lossy().into_owned();
+    let s = site_with(|r| r.media_root = Some(media)).await;
+    let data = content(300_000, 8);
+    let id = s.chunk(None, &data[..100_000], None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (file, ..) = s.row(&id).await;
+    let path = disk.0.path().join(&file);
+    let big = content(2 << 20, 9);
+    let r = s
+        .chunk(
+            Some(&id),
+            &big,
+            Some(&format!(
+                "bytes 100000-{}/{}",
+                100_000 + big.len() - 1,
+                100_000 + big.len()
+            )),
+        )
+        .await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    let left = std::fs::read(&path).unwrap();
+    assert!(
+        left == data[..100_000],
+        "the partial chunk was not cut back: {} bytes",
+        left.len()
+    );
+    assert_eq!(offset_of(&s, &id).await, 100_000);
+    // The space is free again: the upload goes on.
+    let r = s
+        .chunk(
+            Some(&id),
+            &data[100_000..],
+            Some("bytes 100000-299999/300000"),
+        )
+        .await;
+    assert_eq!(r.json()["offset"], json!(300_000));
+    assert!(std::fs::read(&path).unwrap() == data);
+}
+
+#[tokio::test]
+async fn bytes_beyond_the_declared_length_never_reach_the_file() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = site().await;
+    let id = s.chunk(None, b"head", None).await.json()["upload_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (file, ..) = s.row(&id).await;
+    let body = format!(
+        "--B\r\nContent-Disposition: form-data; name=\"upload_id\"\r\n\r\n{id}\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\ntail\r\n--B--\r\n"
+    );
+    let addr = s.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /api/chunked_upload/ HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nX-CSRFToken: {CSRF}\r\nContent-Range: bytes 4-7/8\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\n\r\n{body}EXTRA-BYTES-THAT-WERE-NOT-DECLARED\r\n\r\n",
+        s.cookie,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(file_of(&s, &file), b"headtail");
+    assert_eq!(offset_of(&s, &id).await, 8);
+}

@@ -111,18 +111,10 @@ impl<'a, 'c> UploadSink<'a, 'c> {
 
     /// The state for the view; an unfinished part (a parse error) is undone.
     pub async fn finish(mut self) -> Pending {
-        if let Some((landing, writer, name)) = self.writing.take() {
-            if let Ok(written) = writer.finish().await {
-                undo(
-                    self.ctx,
-                    Received {
-                        landing,
-                        written,
-                        name,
-                    },
-                )
-                .await;
-            }
+        if let Some((landing, writer, _)) = self.writing.take() {
+            // Whether the writer ended well or failed (disk full), cut it out.
+            let _ = writer.finish().await;
+            undo_landing(self.ctx, &landing).await;
         }
         Pending {
             tx: self.tx,
