@@ -358,6 +358,20 @@ impl Settings {
             .filter(|n| *n > 0)
             .ok_or_else(|| err("DB_POOL_SIZE", "must be at least 1"))?;
 
+        // Not reproduced yet (naive local times in JSON and rows; the CSRF
+        // secret in the session): refuse rather than answer unlike Django.
+        let use_tz = boolean("USE_TZ", &raw.use_tz, true)?;
+        if !use_tz {
+            return Err(err("USE_TZ", "False is not supported yet (only True)"));
+        }
+        let csrf_use_sessions = boolean("CSRF_USE_SESSIONS", &raw.csrf_use_sessions, false)?;
+        if csrf_use_sessions {
+            return Err(err(
+                "CSRF_USE_SESSIONS",
+                "True is not supported yet (only False)",
+            ));
+        }
+
         Ok(Settings {
             database_url,
             secret_key,
@@ -365,7 +379,7 @@ impl Settings {
             media_root,
             allowed_hosts,
             time_zone,
-            use_tz: boolean("USE_TZ", &raw.use_tz, true)?,
+            use_tz,
             file_upload_permissions: octal(
                 "FILE_UPLOAD_PERMISSIONS",
                 &raw.file_upload_permissions,
@@ -401,7 +415,7 @@ impl Settings {
                 .to_owned(),
             csrf_header,
             csrf_trusted_origins: list("CSRF_TRUSTED_ORIGINS", &raw.csrf_trusted_origins)?,
-            csrf_use_sessions: boolean("CSRF_USE_SESSIONS", &raw.csrf_use_sessions, false)?,
+            csrf_use_sessions,
             auth_user_table,
             chunked_upload_path,
             expiration_delta_secs,
@@ -476,6 +490,8 @@ mod tests {
         assert_eq!(Settings::from_raw(&r).unwrap_err().var, "SECRET_KEY");
         let mut r = base();
         r.use_tz = Some("maybe".into());
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "USE_TZ");
+        r.use_tz = Some("False".into());
         assert_eq!(Settings::from_raw(&r).unwrap_err().var, "USE_TZ");
         let mut r = base();
         r.file_upload_permissions = Some("0o999".into());
