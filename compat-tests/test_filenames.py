@@ -101,3 +101,25 @@ def test_filename_is_kept_from_first_chunk_only(site, alice):
     uid = r.json['upload_id']
     site.step(alice.chunk(b'67890', uid, filename='second.txt', content_range='bytes 5-9/10'), drive=R)
     site.step(alice.complete(uid, md5hex(b'1234567890')), drive=D)
+
+
+def test_nul_byte_in_filename(site, alice):
+    """4.2+ drops the NUL (not printable) and both store the chunk. 3.2 keeps
+    it, PostgreSQL refuses the row, and both answer 500. There Django leaves
+    the new `.part` file behind with the chunk in it and no row; the service
+    removes it (README: an orphan holding data is not kept)."""
+    req = alice.chunk(b'payload', filename='a\x00b.txt')
+    if site.world.profile == 'patched':
+        r = site.step(req, drive=D)
+        assert r.status == 200
+        return
+    w = site.world
+    before = w.snapshot()
+    rd = site.send(req, to='django')
+    w.restore(before)
+    rc = site.send(req, to='rust')
+    after = w.snapshot()
+    assert (rd.status, rc.status) == (500, 500)
+    assert rd.body == rc.body
+    assert after.rows == before.rows
+    assert [p for p in after.media if p.endswith('.part')] == [p for p in before.media if p.endswith('.part')]
