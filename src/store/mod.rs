@@ -3,4 +3,5 @@
 
 pub mod db;
 pub mod files;
+pub mod hash_lane;
 pub mod migrate;
