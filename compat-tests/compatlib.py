@@ -28,6 +28,9 @@ REPO = os.path.dirname(HERE)
 REFSITE = os.path.join(HERE, 'refsite')
 
 HOST = 'testserver'
+
+# Lines for the end of the pytest output (conftest.pytest_terminal_summary).
+REPORT_LINES = []
 UPLOAD = '/api/chunked_upload/'
 COMPLETE = '/api/chunked_upload_complete/'
 BOUNDARY = '----CompatBoundary7MA4YWxkTrZu0gW'

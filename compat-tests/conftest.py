@@ -125,3 +125,10 @@ def alice(site):
 @pytest.fixture
 def bob(site):
     return site.login('bob')
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures the data-safety tests gathered, shown even under -q."""
+    import compatlib
+    for line in compatlib.REPORT_LINES:
+        terminalreporter.write_line(line)

@@ -17,6 +17,8 @@ see them with `compat-tests/run.sh -k data_safety -s`. `COMPAT_SEED=<int>`
 adds one seed to the random interleavings.
 """
 import collections
+
+import compatlib
 import os
 import random
 import signal
@@ -189,6 +191,7 @@ def _print_summary():
         lines.append('%s: %s' % (key, ', '.join('%s=%s' % kv for kv in SUMMARY[key].items())))
     lines.extend(NOTES)
     print('\n'.join(lines))
+    compatlib.REPORT_LINES.extend(lines)
     SUMMARY.clear()     # (pytest may run the module once per profile)
     NOTES.clear()
 
