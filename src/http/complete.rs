@@ -18,8 +18,6 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Re
     let (Some(upload_id), Some(md5)) = (upload_id, md5) else {
         return ctx.detail(400, "Both 'upload_id' and 'md5' are required");
     };
-    // Chunks answered a moment ago may still be hashing.
-    app.lanes.settle(upload_id).await;
     let mut tx = match app.pool.begin().await {
         Ok(tx) => tx,
         Err(e) => return ctx.internal("database", e),

@@ -35,8 +35,6 @@ pub struct App {
     pub stats: Stats,
     /// Whether `chunked_upload_md5_state` exists (`serve` creates it).
     pub md5_state: bool,
-    /// The running md5 of uploads, advanced behind the answers.
-    pub lanes: std::sync::Arc<crate::store::hash_lane::HashLanes>,
 }
 
 /// Counters for tests and operators.
@@ -56,12 +54,10 @@ impl App {
             directory_permissions: settings.file_upload_directory_permissions,
             version: settings.django_version,
         };
-        let lanes = crate::store::hash_lane::HashLanes::new(pool.clone(), storage.clone());
         App {
             settings,
             pool,
             storage,
-            lanes,
             stats: Stats::default(),
             md5_state: true,
         }

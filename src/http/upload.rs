@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use chrono::Duration;
+use md5::{Digest, Md5};
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
 
@@ -23,9 +24,8 @@ use crate::django::form::{FileSink, FormData};
 use crate::django::json::format_datetime_utc;
 use crate::django::multipart::ParseError;
 use crate::django::session;
-use crate::store::db::{self, NewUpload, UploadRow, COMPLETE};
+use crate::store::db::{self, Md5State, NewUpload, UploadRow, COMPLETE};
 use crate::store::files::{self, ChunkWriter, Written};
-use crate::store::hash_lane::Scheduled;
 
 /// `content_range_pattern`: `^bytes (\d+)-(\d+)/(\d+)$`. Python ints are
 /// unbounded; numbers beyond u128 saturate, which no real offset equals.
@@ -69,10 +69,12 @@ struct Received {
     name: String,
 }
 
-/// The upload row locked by this request's transaction.
+/// The upload row locked by this request's transaction, with its md5 state
+/// when that state covers exactly the bytes the row records.
 #[derive(Debug, Clone)]
 struct Locked {
     row: UploadRow,
+    md5: Option<Md5>,
 }
 
 /// Receives the `file` part of an upload request.
@@ -139,7 +141,7 @@ impl<'a, 'c> UploadSink<'a, 'c> {
     async fn choose(
         &mut self,
         fields: &[(String, String)],
-    ) -> Result<(Landing, std::fs::File, u64), ParseError> {
+    ) -> Result<(Landing, std::fs::File, u64, Option<Md5>), ParseError> {
         let app = self.ctx.app;
         let user_id = if app.settings.auth_required {
             let ctx = &mut *self.ctx;
@@ -185,7 +187,7 @@ impl<'a, 'c> UploadSink<'a, 'c> {
                 file,
                 created_dirs,
             };
-            return Ok((landing, handle, 0));
+            return Ok((landing, handle, 0, Some(Md5::new())));
         };
         let locked = match self.locked.iter().find(|l| l.row.upload_id == upload_id) {
             Some(l) => l.clone(),
@@ -195,7 +197,7 @@ impl<'a, 'c> UploadSink<'a, 'c> {
                 let Ok(tx) = self.tx().await else {
                     return spool(self.ctx).await;
                 };
-                match lock_upload(tx, upload_id, user_id).await {
+                match lock_upload(tx, upload_id, user_id, app.md5_state).await {
                     Ok(Some(l)) => {
                         self.locked.push(l.clone());
                         l
@@ -232,28 +234,38 @@ impl<'a, 'c> UploadSink<'a, 'c> {
             file: row.file.clone(),
             start: offset,
         };
-        Ok((landing, handle, offset))
+        Ok((landing, handle, offset, locked.md5.clone()))
     }
 }
 
-async fn spool(ctx: &Ctx<'_>) -> Result<(Landing, std::fs::File, u64), ParseError> {
+async fn spool(ctx: &Ctx<'_>) -> Result<(Landing, std::fs::File, u64, Option<Md5>), ParseError> {
     let dir = ctx.app.settings.file_upload_temp_dir.clone();
     let file = tokio::task::spawn_blocking(move || tempfile::tempfile_in(dir))
         .await
         .map_err(|e| internal("temporary file", e))?
         .map_err(|e| internal("temporary file", e))?;
-    Ok((Landing::Spool, file, 0))
+    Ok((Landing::Spool, file, 0, None))
 }
 
 /// `get_object_or_404(queryset.filter(user=…), upload_id=…)`, locked for the
-/// transaction.
+/// transaction, with the md5 state if it covers exactly `offset` bytes.
 async fn lock_upload(
     tx: &mut Transaction<'static, Postgres>,
     upload_id: &str,
     user_id: Option<i64>,
+    with_md5: bool,
 ) -> Result<Option<Locked>, sqlx::Error> {
-    let row = db::find_upload(tx, upload_id, user_id, true).await?;
-    Ok(row.map(|row| Locked { row }))
+    if !with_md5 {
+        let row = db::find_upload(tx, upload_id, user_id, true).await?;
+        return Ok(row.map(|row| Locked { row, md5: None }));
+    }
+    let Some((row, state)) = db::lock_upload_with_md5_state(tx, upload_id, user_id).await? else {
+        return Ok(None);
+    };
+    let md5 = state
+        .filter(|s| s.file == row.file && s.offset == row.offset)
+        .and_then(|s| files::md5_from_state(&s.state));
+    Ok(Some(Locked { row, md5 }))
 }
 
 impl FileSink for UploadSink<'_, '_> {
@@ -266,9 +278,9 @@ impl FileSink for UploadSink<'_, '_> {
         if let Some(previous) = self.received.take() {
             undo(self.ctx, previous).await;
         }
-        let (landing, file, at) = self.choose(fields).await?;
+        let (landing, file, at, md5) = self.choose(fields).await?;
         let fsync = self.ctx.app.settings.fsync;
-        self.writing = Some((landing, ChunkWriter::start(file, at, fsync), file_name));
+        self.writing = Some((landing, ChunkWriter::start(file, at, md5, fsync), file_name));
         Ok(())
     }
 
@@ -371,23 +383,13 @@ pub async fn post(
     // locked, no other request can be writing where we cut.
     let outcome = decide(ctx, user_id, &form, &mut tx, locked, &received).await;
     match outcome {
-        Ok(Outcome::Stored {
-            reply,
-            in_place,
-            hash_job,
-        }) => {
+        Ok(Outcome::Stored { reply, in_place }) => {
             if !in_place {
                 // Copied to their place: drop where they first landed.
                 undo(ctx, received).await;
             }
             match tx.commit().await {
-                Ok(()) => {
-                    // At most one chunk's hash stays behind the answers.
-                    if let Some(job) = hash_job {
-                        job.committed().await;
-                    }
-                    reply
-                }
+                Ok(()) => reply,
                 // Not recorded: the bytes past the offset are cut by the next chunk.
                 Err(e) => ctx.internal("database", e),
             }
@@ -417,10 +419,12 @@ enum Outcome {
     Stored {
         reply: Reply,
         in_place: bool,
-        hash_job: Option<Scheduled>,
     },
     /// Refused by the view; `new_upload` when the request made a new upload.
-    Refused { reply: Reply, new_upload: bool },
+    Refused {
+        reply: Reply,
+        new_upload: bool,
+    },
 }
 
 async fn decide(
@@ -440,7 +444,7 @@ async fn decide(
             });
             let found = match already {
                 Some(l) => Some(l),
-                None => lock_upload(tx, upload_id, user_id)
+                None => lock_upload(tx, upload_id, user_id, app.md5_state)
                     .await
                     .map_err(|e| ctx.internal("database", e))?,
             };
@@ -519,12 +523,13 @@ async fn decide(
     }
     let new_offset = offset + received.written.size as i64;
 
-    // Put the bytes in their place, unless they are there already.
-    let (target, row_id) = match &existing {
-        Some(l) => (l.row.file.clone(), Some(l.row.id)),
+    // Put the bytes in their place (unless they are there already) and
+    // bring the md5 state to the new offset.
+    let (target, row_id, prior_md5) = match &existing {
+        Some(l) => (l.row.file.clone(), Some(l.row.id), l.md5.clone()),
         None => {
             let (_, path) = new_file.as_ref().expect("new upload has a file");
-            (path.clone(), None)
+            (path.clone(), None, Some(Md5::new()))
         }
     };
     let in_place = match (&received.landing, row_id) {
@@ -539,15 +544,37 @@ async fn decide(
         (Landing::NewFile { file, .. }, None) => *file == target,
         _ => false,
     };
-    if !in_place {
-        copy_chunk(ctx, received, &target, offset as u64).await?;
-    }
-    let (upload_id, created_on, pk) = match existing {
+    let md5 = if in_place {
+        received.written.md5.clone()
+    } else {
+        copy_chunk(ctx, received, &target, offset as u64, prior_md5).await?
+    };
+    // No current state (Django wrote earlier chunks): hash the file once.
+    let md5 = match md5 {
+        Some(h) => Some(h),
+        None if app.md5_state => {
+            let storage = app.storage.clone();
+            let name = target.clone();
+            let h =
+                tokio::task::spawn_blocking(move || storage.md5_prefix(&name, new_offset as u64))
+                    .await
+                    .map_err(|e| ctx.internal("hashing upload", e))?
+                    .map_err(|e| ctx.internal("hashing upload", e))?;
+            Some(h)
+        }
+        None => None,
+    };
+    let state = md5.filter(|_| app.md5_state).map(|h| Md5State {
+        file: target,
+        offset: new_offset,
+        state: files::md5_to_state(&h),
+    });
+    let (upload_id, created_on) = match existing {
         Some(l) => {
-            db::set_offset(tx, l.row.id, new_offset)
+            db::advance(tx, l.row.id, new_offset, state.as_ref())
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
-            (l.row.upload_id, l.row.created_on, l.row.id)
+            (l.row.upload_id, l.row.created_on)
         }
         None => {
             let (upload_id, path) = new_file.expect("new upload has a file");
@@ -562,34 +589,31 @@ async fn decide(
             let pk = db::insert_upload(tx, &new)
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
-            (upload_id, ctx.now, pk)
+            if let Some(state) = &state {
+                db::save_md5_state(tx, pk, state)
+                    .await
+                    .map_err(|e| ctx.internal("database", e))?;
+            }
+            (upload_id, ctx.now)
         }
     };
-    // Queued while the row is locked, so in the order of the offsets.
-    let hash_job = app.md5_state.then(|| {
-        app.lanes
-            .schedule(&upload_id, pk, &target, offset, new_offset)
-    });
     let expires =
         format_datetime_utc(&(created_on + Duration::seconds(app.settings.expiration_delta_secs)));
     let reply = ctx.json(
         200,
         &json!({"upload_id": upload_id, "offset": new_offset, "expires": expires}),
     );
-    Ok(Outcome::Stored {
-        reply,
-        in_place,
-        hash_job,
-    })
+    Ok(Outcome::Stored { reply, in_place })
 }
 
-/// Copy a chunk from where it landed into `target` at `at`.
+/// Copy a chunk from where it landed into `target` at `at`, advancing `md5`.
 async fn copy_chunk(
     ctx: &Ctx<'_>,
     received: &Received,
     target: &str,
     at: u64,
-) -> Result<(), Reply> {
+    md5: Option<Md5>,
+) -> Result<Option<Md5>, Reply> {
     let storage = ctx.app.storage.clone();
     let (src_at, len) = match &received.landing {
         Landing::InPlace { start, .. } => (*start, received.written.size),
@@ -602,13 +626,14 @@ async fn copy_chunk(
         .map_err(|e| ctx.internal("reading chunk", e))?;
     let target = target.to_owned();
     let fsync = ctx.app.settings.fsync;
-    let copied = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+    let copied = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Md5>> {
         let mut dst = storage.open_at(&target, at)?;
-        files::copy_into(&mut src, src_at, &mut dst, at, len)?;
+        let mut md5 = md5;
+        files::copy_into(&mut src, src_at, &mut dst, at, len, md5.as_mut())?;
         if fsync {
             dst.sync_data()?;
         }
-        Ok(())
+        Ok(md5)
     })
     .await
     .map_err(|e| ctx.internal("writing chunk", e))?;

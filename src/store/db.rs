@@ -50,7 +50,7 @@ pub async fn find_upload(
 ) -> Result<Option<UploadRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM {TABLE} WHERE upload_id = $1 AND ($2::bigint IS NULL OR user_id = $2){}",
-        if lock { " FOR NO KEY UPDATE" } else { "" }
+        if lock { " FOR UPDATE" } else { "" }
     );
     sqlx::query_as::<_, UploadRow>(&sql)
         .bind(upload_id)
@@ -207,35 +207,20 @@ pub struct Md5State {
     pub state: Vec<u8>,
 }
 
-pub async fn load_md5_state(
-    pool: &PgPool,
-    upload_pk: i64,
-) -> Result<Option<Md5State>, sqlx::Error> {
-    sqlx::query_as(
-        r#"SELECT file, "offset", state FROM chunked_upload_md5_state WHERE upload_pk = $1"#,
-    )
-    .bind(upload_pk)
-    .fetch_optional(pool)
-    .await
-}
-
-/// Store a state unless one for a later offset is there already (a slower
-/// job, or another process, must not move it back).
-pub async fn save_md5_state_forward(
-    pool: &PgPool,
+pub async fn save_md5_state(
+    tx: &mut Transaction<'_, Postgres>,
     upload_pk: i64,
     state: &Md5State,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         r#"INSERT INTO chunked_upload_md5_state (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state
-           WHERE chunked_upload_md5_state."offset" <= EXCLUDED."offset""#,
+           ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state"#,
     )
     .bind(upload_pk)
     .bind(&state.file)
     .bind(state.offset)
     .bind(&state.state)
-    .execute(pool)
+    .execute(&mut **tx)
     .await
     .map(drop)
 }
@@ -259,7 +244,7 @@ pub async fn lock_upload_with_md5_state(
                   u.completed_on, u.user_id::bigint AS user_id,
                   s.file AS state_file, s."offset" AS state_offset, s.state
            FROM {TABLE} u LEFT JOIN chunked_upload_md5_state s ON s.upload_pk = u.id
-           WHERE u.upload_id = $1 AND ($2::bigint IS NULL OR u.user_id = $2) FOR NO KEY UPDATE OF u"#
+           WHERE u.upload_id = $1 AND ($2::bigint IS NULL OR u.user_id = $2) FOR UPDATE OF u"#
     );
     let joined: Option<Joined> = sqlx::query_as(&sql)
         .bind(upload_id)
@@ -277,4 +262,28 @@ pub async fn lock_upload_with_md5_state(
         };
         (j.row, state)
     }))
+}
+
+/// The new offset and the md5 state that covers it, in one statement.
+pub async fn advance(
+    tx: &mut Transaction<'_, Postgres>,
+    upload_pk: i64,
+    offset: i64,
+    state: Option<&Md5State>,
+) -> Result<(), sqlx::Error> {
+    let Some(state) = state else {
+        return set_offset(tx, upload_pk, offset).await;
+    };
+    sqlx::query(&format!(
+        r#"WITH moved AS (UPDATE {TABLE} SET "offset" = $3 WHERE id = $1)
+           INSERT INTO chunked_upload_md5_state (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state"#
+    ))
+    .bind(upload_pk)
+    .bind(&state.file)
+    .bind(offset)
+    .bind(&state.state)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
 }

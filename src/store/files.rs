@@ -194,34 +194,19 @@ impl Storage {
         Ok(file)
     }
 
-    /// Advance `md5` over the bytes `[start, end)` of the file.
-    pub fn md5_range(&self, name: &str, start: u64, end: u64, md5: &mut Md5) -> io::Result<()> {
-        let mut file = File::open(self.full_path(name))?;
-        file.seek(SeekFrom::Start(start))?;
-        let mut reader = file.take(end.saturating_sub(start));
+    /// The md5 of the first `len` bytes of the file.
+    pub fn md5_prefix(&self, name: &str, len: u64) -> io::Result<Md5> {
+        let file = File::open(self.full_path(name))?;
+        let mut hasher = Md5::new();
+        let mut reader = file.take(len);
         let mut buf = vec![0u8; 1 << 20];
-        let mut seen = 0u64;
         loop {
             let n = reader.read(&mut buf)?;
             if n == 0 {
                 break;
             }
-            md5.update(&buf[..n]);
-            seen += n as u64;
+            hasher.update(&buf[..n]);
         }
-        if seen != end.saturating_sub(start) {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "file shorter than its chunk",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The md5 of the first `len` bytes of the file.
-    pub fn md5_prefix(&self, name: &str, len: u64) -> io::Result<Md5> {
-        let mut hasher = Md5::new();
-        self.md5_range(name, 0, len, &mut hasher)?;
         Ok(hasher)
     }
 
@@ -287,30 +272,35 @@ pub fn is_short_file(e: &io::Error) -> bool {
 pub struct Written {
     pub file: File,
     pub size: u64,
+    pub md5: Option<Md5>,
 }
 
 /// Writes a chunk as it arrives: the async side hands over pieces through a
 /// bounded channel (constant memory), a blocking thread writes them at the
-/// position.
+/// position and advances the md5, so hashing overlaps with receiving.
 pub struct ChunkWriter {
     sender: Option<tokio::sync::mpsc::Sender<bytes::Bytes>>,
     handle: tokio::task::JoinHandle<io::Result<Written>>,
 }
 
 impl ChunkWriter {
-    pub fn start(mut file: File, at: u64, fsync: bool) -> ChunkWriter {
+    pub fn start(mut file: File, at: u64, md5: Option<Md5>, fsync: bool) -> ChunkWriter {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
         let handle = tokio::task::spawn_blocking(move || {
             file.seek(SeekFrom::Start(at))?;
+            let mut md5 = md5;
             let mut size = 0u64;
             while let Some(piece) = receiver.blocking_recv() {
                 file.write_all(&piece)?;
+                if let Some(h) = md5.as_mut() {
+                    h.update(&piece);
+                }
                 size += piece.len() as u64;
             }
             if fsync {
                 file.sync_data()?;
             }
-            Ok(Written { file, size })
+            Ok(Written { file, size, md5 })
         });
         ChunkWriter {
             sender: Some(sender),
@@ -342,12 +332,29 @@ impl ChunkWriter {
     }
 }
 
-/// Copy `len` bytes of `src` from `src_at` into `dst` at `at`.
-pub fn copy_into(src: &mut File, src_at: u64, dst: &mut File, at: u64, len: u64) -> io::Result<()> {
+/// Copy `len` bytes of `src` from `src_at` into `dst` at `at`, advancing `md5`.
+pub fn copy_into(
+    src: &mut File,
+    src_at: u64,
+    dst: &mut File,
+    at: u64,
+    len: u64,
+    mut md5: Option<&mut Md5>,
+) -> io::Result<()> {
     src.seek(SeekFrom::Start(src_at))?;
     dst.seek(SeekFrom::Start(at))?;
-    io::copy(&mut src.take(len), dst)?;
-    dst.flush()
+    let mut reader = src.take(len);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return dst.flush();
+        }
+        dst.write_all(&buf[..n])?;
+        if let Some(h) = md5.as_deref_mut() {
+            h.update(&buf[..n]);
+        }
+    }
 }
 
 /// An md5 state as stored in `chunked_upload_md5_state.state`.
@@ -459,12 +466,12 @@ mod tests {
         let mut src = tempfile::tempfile().unwrap();
         src.write_all(b"hello").unwrap();
         let mut dst = s.open_at(&name, 0).unwrap();
-        copy_into(&mut src, 0, &mut dst, 0, 5).unwrap();
-        let h = s.md5_prefix(&name, 5).unwrap();
+        let mut h = Md5::new();
+        copy_into(&mut src, 0, &mut dst, 0, 5, Some(&mut h)).unwrap();
         let mut src2 = tempfile::tempfile().unwrap();
         src2.write_all(b"..XY").unwrap();
         let mut dst = s.open_at(&name, 3).unwrap();
-        copy_into(&mut src2, 2, &mut dst, 3, 2).unwrap();
+        copy_into(&mut src2, 2, &mut dst, 3, 2, None).unwrap();
         assert_eq!(fs::read(dir.path().join(&name)).unwrap(), b"helXY");
         assert_eq!(s.md5_hex(&name).unwrap(), hex(&Md5::digest(b"helXY")));
         assert_eq!(md5_hex_of(&h), hex(&Md5::digest(b"hello")));

@@ -3,5 +3,4 @@
 
 pub mod db;
 pub mod files;
-pub mod hash_lane;
 pub mod migrate;
