@@ -125,6 +125,30 @@ impl Site {
         }
     }
 
+    async fn complete(&self, upload_id: &str, md5: &str) -> Answer {
+        let fields = [("upload_id", upload_id), ("md5", md5)];
+        self.post("/api/chunked_upload_complete/", &fields, None, None)
+            .await
+    }
+
+    /// What Django's `append_chunk` + `save()` do: `open(path, 'ab').write`,
+    /// then the row's offset. Our md5 state is then stale.
+    async fn append_like_django(&self, upload_id: &str, bytes: &[u8]) {
+        use std::io::Write;
+        let (file, _, offset, ..) = self.row(upload_id).await;
+        let path = self.media.path().join(file);
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(bytes).unwrap();
+        sqlx::query(
+            r#"UPDATE chunked_upload_chunkedupload SET "offset" = $2 WHERE upload_id = $1"#,
+        )
+        .bind(upload_id)
+        .bind(offset + bytes.len() as i64)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
     async fn chunk(&self, upload_id: Option<&str>, data: &[u8], range: Option<&str>) -> Answer {
         let fields: Vec<(&str, &str)> = upload_id
             .map(|id| vec![("upload_id", id)])
@@ -194,24 +218,10 @@ async fn upload_in_three_chunks_then_complete() {
     assert_eq!(std::fs::read(s.media.path().join(&file)).unwrap(), data);
 
     let md5 = chunked_upload::store::files::hex(&Md5::digest(&data));
-    let done = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id), ("md5", &md5)],
-            None,
-            None,
-        )
-        .await;
+    let done = s.complete(&id, &md5).await;
     assert_eq!((done.status, done.body.as_str()), (200, "{}"));
     assert_eq!(s.row(&id).await.3, 2);
-    let again = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id), ("md5", &md5)],
-            None,
-            None,
-        )
-        .await;
+    let again = s.complete(&id, &md5).await;
     assert_eq!(
         again.body,
         r#"{"detail": "Upload has already been marked as complete"}"#
@@ -234,14 +244,7 @@ async fn wrong_offset_size_and_md5_are_refused_and_change_nothing() {
         r#"{"detail": "File size doesn't match headers"}"#
     );
     assert_eq!(s.row(&id).await.2, 5);
-    let bad = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id), ("md5", "0")],
-            None,
-            None,
-        )
-        .await;
+    let bad = s.complete(&id, "0").await;
     assert_eq!(bad.body, r#"{"detail": "md5 checksum does not match"}"#);
     let missing = s
         .post(
@@ -344,14 +347,7 @@ async fn completion_uses_the_running_md5_unless_django_wrote_a_chunk() {
         Some("bytes 1048576-3145727/3145728"),
     )
     .await;
-    let done = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id), ("md5", &md5)],
-            None,
-            None,
-        )
-        .await;
+    let done = s.complete(&id, &md5).await;
     assert_eq!((done.status, done.body.as_str()), (200, "{}"));
     assert_eq!(
         full_reads(&s),
@@ -364,39 +360,11 @@ async fn completion_uses_the_running_md5_unless_django_wrote_a_chunk() {
     // so completion reads the file once, and still answers right.
     let second = s.chunk(None, &data[..1 << 20], None).await;
     let id2 = second.json()["upload_id"].as_str().unwrap().to_owned();
-    let (file, ..) = s.row(&id2).await;
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(s.media.path().join(&file))
-            .unwrap();
-        f.write_all(&data[1 << 20..]).unwrap();
-    }
-    sqlx::query(r#"UPDATE chunked_upload_chunkedupload SET "offset" = $2 WHERE upload_id = $1"#)
-        .bind(&id2)
-        .bind(data.len() as i64)
-        .execute(&s.pool)
-        .await
-        .unwrap();
-    let wrong = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id2), ("md5", &"0".repeat(32))],
-            None,
-            None,
-        )
-        .await;
+    s.append_like_django(&id2, &data[1 << 20..]).await;
+    let wrong = s.complete(&id2, &"0".repeat(32)).await;
     assert_eq!(wrong.body, r#"{"detail": "md5 checksum does not match"}"#);
     assert_eq!(full_reads(&s), 1);
-    let done = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id2), ("md5", &md5)],
-            None,
-            None,
-        )
-        .await;
+    let done = s.complete(&id2, &md5).await;
     assert_eq!((done.status, done.body.as_str()), (200, "{}"));
     assert_eq!(full_reads(&s), 2, "a stale state must never be trusted");
 }
@@ -409,20 +377,7 @@ async fn a_chunk_after_a_stale_state_rehashes_once_and_keeps_the_state_current()
     let first = s.chunk(None, &data[..1000], None).await;
     let id = first.json()["upload_id"].as_str().unwrap().to_owned();
     // The state goes stale (as when Django writes a chunk) ...
-    let (file, ..) = s.row(&id).await;
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(s.media.path().join(&file))
-            .unwrap();
-        f.write_all(&data[1000..5000]).unwrap();
-    }
-    sqlx::query(r#"UPDATE chunked_upload_chunkedupload SET "offset" = 5000 WHERE upload_id = $1"#)
-        .bind(&id)
-        .execute(&s.pool)
-        .await
-        .unwrap();
+    s.append_like_django(&id, &data[1000..5000]).await;
     // ... our next chunk re-hashes the file once and stores a current state.
     let next = s
         .chunk(
@@ -432,14 +387,7 @@ async fn a_chunk_after_a_stale_state_rehashes_once_and_keeps_the_state_current()
         )
         .await;
     assert_eq!(next.status, 200, "{}", next.body);
-    let done = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id), ("md5", &md5)],
-            None,
-            None,
-        )
-        .await;
+    let done = s.complete(&id, &md5).await;
     assert_eq!((done.status, done.body.as_str()), (200, "{}"));
     assert_eq!(full_reads(&s), 0);
 }
@@ -465,14 +413,7 @@ async fn a_refused_chunk_leaves_file_and_state_as_they_were() {
         .await;
     assert_eq!(ok.json()["offset"], json!(10_000));
     let md5 = chunked_upload::store::files::hex(&Md5::digest(&data));
-    let done = s
-        .post(
-            "/api/chunked_upload_complete/",
-            &[("upload_id", &id), ("md5", &md5)],
-            None,
-            None,
-        )
-        .await;
+    let done = s.complete(&id, &md5).await;
     assert_eq!(done.body, "{}");
     assert_eq!(full_reads(&s), 0);
 }
