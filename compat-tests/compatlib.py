@@ -40,9 +40,13 @@ BOUNDARY = '----CompatBoundary7MA4YWxkTrZu0gW'
 # Content-Length; Content-Length itself IS compared (CommonMiddleware adds it).
 IGNORED_HEADERS = {'server', 'date', 'connection', 'transfer-encoding', 'keep-alive'}
 
+# name: the venv, the Django series whose bytes the candidate reproduces, and
+# the package (`CHUNKED_UPLOAD_COMPAT`: upstream = 2.0.0, patched = 2.1.0).
 PROFILES = {
-    'upstream': {'venv': '.venv-upstream', 'django_version': '3.2'},
-    'patched': {'venv': '.venv-patched', 'django_version': '5.2'},
+    'upstream': {'venv': '.venv-upstream', 'django_version': '3.2', 'compat': 'upstream'},
+    'dj42': {'venv': '.venv-dj42', 'django_version': '4.2', 'compat': 'patched'},
+    'patched': {'venv': '.venv-patched', 'django_version': '5.2', 'compat': 'patched'},
+    'dj60': {'venv': '.venv-dj60', 'django_version': '6.0', 'compat': 'patched'},
 }
 
 CSRF_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
@@ -282,7 +286,7 @@ def start_rust(profile, name, port, env, logdir):
                            'COMPAT_CANDIDATE=django to test Django against itself' % binary)
     env = dict(env)
     env['LISTEN'] = '127.0.0.1:%d' % port
-    env['CHUNKED_UPLOAD_COMPAT'] = profile
+    env['CHUNKED_UPLOAD_COMPAT'] = PROFILES[profile]['compat']
     env['DJANGO_VERSION'] = PROFILES[profile]['django_version']
     return Proc(name, [binary, 'serve'], env, REPO, logdir)
 

@@ -63,7 +63,7 @@ def pg_admin_url():
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope='session', params=['upstream', 'patched'])
+@pytest.fixture(scope='session', params=['upstream', 'dj42', 'patched', 'dj60'])
 def profile(request):
     return request.param
 

@@ -24,4 +24,6 @@ mkvenv() {  # name python requirements
 
 mkvenv upstream "$PYENV/3.10.13/bin/python" "$HERE/requirements-upstream.txt"
 mkvenv patched  "$PYENV/3.12.1/bin/python"  "$HERE/requirements-patched.txt"
+mkvenv dj42     "$PYENV/3.11.7/bin/python"  "$HERE/requirements-dj42.txt"
+mkvenv dj60     "$PYENV/3.12.1/bin/python"  "$HERE/requirements-dj60.txt"
 mkvenv runner   "$PYENV/3.12.1/bin/python"  "$HERE/requirements-runner.txt"
