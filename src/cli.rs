@@ -8,6 +8,7 @@ use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::config::{RawSettings, Settings};
+use crate::django::session_backends::Engine;
 use crate::http::{self, App};
 use crate::store::{db, migrate};
 
@@ -57,8 +58,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 Duration::seconds(settings.db_timeout_secs as i64).to_std()?,
             )
             .await?;
-            let mut app = App::new(settings, pool.clone());
-            if let Err(e) = migrate::ensure_md5_state(&pool).await {
+            let mut app = App::new(settings, pool.clone())?;
+            if let Err(e) = app.inspect_tables().await {
+                anyhow::bail!("database: {e}");
+            }
+            if let Err(e) = migrate::ensure_md5_state(&pool, &app.uploads).await {
                 tracing::warn!(
                     "cannot create chunked_upload_md5_state ({e}); completion will read files"
                 );
@@ -107,11 +111,14 @@ async fn delete_expired(settings: &Settings, interactive: bool) -> anyhow::Resul
         std::time::Duration::from_secs(10),
     )
     .await?;
-    let app = App::new(settings.clone(), pool.clone());
-    let before = Utc::now() - Duration::seconds(settings.expiration_delta_secs);
+    let mut app = App::new(settings.clone(), pool.clone())?;
+    app.inspect_tables()
+        .await
+        .map_err(|e| anyhow::anyhow!("database: {e}"))?;
+    let before = expired_before(settings, Utc::now());
     let (mut complete, mut incomplete) = (0, 0);
     let stdin = std::io::stdin();
-    for row in db::expired_uploads(&pool, before).await? {
+    for row in db::expired_uploads(&app.uploads, &pool, before).await? {
         if interactive {
             let prompt = format!(
                 "Do you want to delete <{} - upload_id: {} - bytes: {} - status: {}>? (y/n): ",
@@ -138,7 +145,7 @@ async fn delete_expired(settings: &Settings, interactive: bool) -> anyhow::Resul
         } else {
             incomplete += 1;
         }
-        db::delete_upload(&pool, row.id).await?;
+        db::delete_upload(&app.uploads, &pool, row.id).await?;
         if !row.file.is_empty() {
             app.storage.delete(&row.file)?;
         }
@@ -146,6 +153,25 @@ async fn delete_expired(settings: &Settings, interactive: bool) -> anyhow::Resul
     println!("{complete} complete uploads were deleted.");
     println!("{incomplete} incomplete uploads were deleted.");
     Ok(0)
+}
+
+/// `timezone.now() - EXPIRATION_DELTA` as an instant: with USE_TZ=False
+/// the subtraction happens on TIME_ZONE wall-clock time, which the database
+/// then reads in that zone (the earlier instant of an ambiguous time).
+fn expired_before(settings: &Settings, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    let delta = Duration::seconds(settings.expiration_delta_secs);
+    if settings.use_tz {
+        return now - delta;
+    }
+    let wall = now.with_timezone(&settings.time_zone).naive_local() - delta;
+    settings
+        .time_zone
+        .from_local_datetime(&wall)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        // A wall time skipped by a DST change: PostgreSQL moves it forward.
+        .unwrap_or_else(|| now - delta)
 }
 
 /// Print every problem found; exit 1 if any.
@@ -165,7 +191,11 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
         match tokio::time::timeout(std::time::Duration::from_secs(10), async {
             let pool = db::connect(&s.database_url, 1, std::time::Duration::from_secs(10)).await?;
             let mut missing = Vec::new();
-            for t in ["django_session", s.auth_user_table.as_str(), db::TABLE] {
+            let mut tables = vec![s.auth_user_table.as_str(), s.chunked_upload_table.as_str()];
+            if matches!(s.session_engine, Engine::Db | Engine::CachedDb) {
+                tables.push("django_session");
+            }
+            for t in tables {
                 if !migrate::table_exists(&pool, t).await? {
                     missing.push(t.to_owned());
                 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use chrono_tz::Tz;
 use clap::Args;
 
+use crate::django::cache::{CacheConfig, Flavor};
+use crate::django::session_backends::Engine;
 use crate::django::DjangoVersion;
 
 /// Which package's behaviour to reproduce (`CHUNKED_UPLOAD_COMPAT`).
@@ -96,6 +98,24 @@ pub struct RawSettings {
     pub max_connections: Option<String>,
     #[arg(long, env = "DB_TIMEOUT")]
     pub db_timeout: Option<String>,
+    #[arg(long, env = "CACHES", hide_env_values = true)]
+    pub caches: Option<String>,
+    #[arg(long, env = "SESSION_CACHE_ALIAS")]
+    pub session_cache_alias: Option<String>,
+    #[arg(long, env = "SESSION_FILE_PATH")]
+    pub session_file_path: Option<String>,
+    #[arg(long, env = "SECURE_PROXY_SSL_HEADER")]
+    pub secure_proxy_ssl_header: Option<String>,
+    #[arg(long, env = "USE_X_FORWARDED_HOST")]
+    pub use_x_forwarded_host: Option<String>,
+    #[arg(long, env = "USE_X_FORWARDED_PORT")]
+    pub use_x_forwarded_port: Option<String>,
+    #[arg(long, env = "APPEND_SLASH")]
+    pub append_slash: Option<String>,
+    #[arg(long, env = "TRAILING_SLASH")]
+    pub trailing_slash: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_TABLE")]
+    pub chunked_upload_table: Option<String>,
 }
 
 /// Validated settings.
@@ -114,6 +134,11 @@ pub struct Settings {
     pub data_upload_max_memory_size: Option<u64>,
     pub data_upload_max_number_fields: Option<u64>,
     pub data_upload_max_number_files: Option<u64>,
+    pub session_engine: Engine,
+    /// The `CACHES[SESSION_CACHE_ALIAS]` entry, for the cache engines.
+    pub session_cache: Option<CacheConfig>,
+    /// `SESSION_FILE_PATH`, for the file engine.
+    pub session_file_path: PathBuf,
     pub session_cookie_name: String,
     pub session_cookie_age: i64,
     pub csrf_cookie_name: String,
@@ -122,6 +147,17 @@ pub struct Settings {
     pub csrf_trusted_origins: Vec<String>,
     pub csrf_use_sessions: bool,
     pub auth_user_table: String,
+    /// The table of the upload model (a subclass of `AbstractChunkedUpload`).
+    pub chunked_upload_table: String,
+    /// `SECURE_PROXY_SSL_HEADER`: the header (lower-case HTTP name) and the
+    /// value that makes `request.is_secure()`.
+    pub secure_proxy_ssl_header: Option<(String, String)>,
+    pub use_x_forwarded_host: bool,
+    pub use_x_forwarded_port: bool,
+    pub append_slash: bool,
+    /// The URLconf requires the trailing slash (`path('api/chunked_upload/')`)
+    /// instead of the demo project's optional one.
+    pub trailing_slash_required: bool,
     pub chunked_upload_path: String,
     pub expiration_delta_secs: i64,
     pub max_bytes: Option<u64>,
@@ -242,6 +278,188 @@ fn url_path(var: &'static str, v: &Option<String>, default: &str) -> Result<Stri
     Ok(p.trim_end_matches('/').to_owned())
 }
 
+/// A table name we put into SQL: `[A-Za-z0-9_]`, optionally schema-qualified.
+fn table_name(var: &'static str, name: &str) -> Result<String, ConfigError> {
+    let ok = !name.is_empty()
+        && name.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if !ok {
+        return Err(err(
+            var,
+            format!(
+                "{name:?} must be a plain table name ([A-Za-z0-9_], optionally schema-qualified)"
+            ),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// `CACHES[alias]` from a URL (`redis://host:port/db?BACKEND=…&KEY_PREFIX=…&VERSION=…`,
+/// for the `default` alias) or Django's own dict as JSON. Only Redis caches
+/// can be shared with a Django site; anything else is refused by name.
+fn caches(
+    v: &Option<String>,
+    alias: &str,
+    version: DjangoVersion,
+) -> Result<Option<CacheConfig>, ConfigError> {
+    let Some(s) = present(v) else {
+        return Ok(None);
+    };
+    let (backend, location, key_prefix, cache_version, options) = if s.starts_with('{') {
+        let all: serde_json::Map<String, serde_json::Value> = serde_json::from_str(s)
+            .map_err(|e| err("CACHES", format!("invalid JSON object: {e}")))?;
+        let Some(entry) = all.get(alias) else {
+            return Ok(None);
+        };
+        let get = |k: &str| entry.get(k);
+        let location =
+            match get("LOCATION") {
+                Some(serde_json::Value::String(l)) => l.clone(),
+                Some(serde_json::Value::Array(a)) if a.len() == 1 => {
+                    a[0].as_str().unwrap_or_default().to_owned()
+                }
+                Some(serde_json::Value::Array(_)) => return Err(err(
+                    "CACHES",
+                    format!(
+                        "{alias}: only one LOCATION is supported (Django reads replicas at random)"
+                    ),
+                )),
+                _ => String::new(),
+            };
+        let version_value = match get("VERSION") {
+            None => 1,
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| err("CACHES", format!("{alias}: VERSION must be an integer")))?,
+        };
+        (
+            get("BACKEND")
+                .and_then(|b| b.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            location,
+            get("KEY_PREFIX")
+                .and_then(|b| b.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            version_value,
+            get("OPTIONS")
+                .and_then(|o| o.as_object())
+                .cloned()
+                .unwrap_or_default(),
+        )
+    } else {
+        if alias != "default" {
+            return Ok(None);
+        }
+        let (location, query) = s.split_once('?').unwrap_or((s, ""));
+        let mut backend = "django.core.cache.backends.redis.RedisCache".to_owned();
+        let (mut key_prefix, mut cache_version) = (String::new(), 1i64);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned();
+            match k {
+                "BACKEND" => backend = v,
+                "KEY_PREFIX" => key_prefix = v,
+                "VERSION" => {
+                    cache_version = v
+                        .parse()
+                        .map_err(|_| err("CACHES", format!("VERSION={v:?} is not an integer")))?
+                }
+                other => {
+                    return Err(err(
+                        "CACHES",
+                        format!("unknown URL option {other:?} (BACKEND, KEY_PREFIX or VERSION)"),
+                    ))
+                }
+            }
+        }
+        (
+            backend,
+            location.to_owned(),
+            key_prefix,
+            cache_version,
+            Default::default(),
+        )
+    };
+    let flavor = Flavor::from_backend(&backend).ok_or_else(|| {
+        err(
+            "CACHES",
+            format!(
+                "{alias}: BACKEND {backend:?} is not a Redis cache \
+                 (django.core.cache.backends.redis.RedisCache or django_redis.cache.RedisCache)"
+            ),
+        )
+    })?;
+    if flavor == Flavor::Django && version == DjangoVersion::V3_2 {
+        return Err(err(
+            "CACHES",
+            "Django 3.2 has no django.core.cache.backends.redis.RedisCache; use django_redis.cache.RedisCache",
+        ));
+    }
+    if !(location.starts_with("redis://")
+        || location.starts_with("rediss://")
+        || location.starts_with("unix://"))
+    {
+        return Err(err(
+            "CACHES",
+            format!("{alias}: LOCATION {location:?} must be a redis://, rediss:// or unix:// URL"),
+        ));
+    }
+    // django-redis pickles with `pickle.DEFAULT_PROTOCOL` (4 on Python
+    // 3.8–3.13) unless OPTIONS sets PICKLE_VERSION; Django's own uses 5.
+    let mut pickle_protocol = match flavor {
+        Flavor::Django => 5,
+        Flavor::DjangoRedis => 4,
+    };
+    for (k, v) in &options {
+        match (flavor, k.as_str()) {
+            (Flavor::DjangoRedis, "PICKLE_VERSION") => {
+                pickle_protocol =
+                    match v.as_i64() {
+                        Some(-1) => 5,
+                        Some(p @ 2..=5) => p as u8,
+                        _ => return Err(err(
+                            "CACHES",
+                            format!(
+                                "{alias}: PICKLE_VERSION {v} is not a pickle protocol from 2 to 5"
+                            ),
+                        )),
+                    }
+            }
+            (Flavor::DjangoRedis, "CLIENT_CLASS")
+                if v.as_str() == Some("django_redis.client.DefaultClient") => {}
+            (
+                _,
+                "db"
+                | "password"
+                | "username"
+                | "socket_timeout"
+                | "socket_connect_timeout"
+                | "SOCKET_TIMEOUT"
+                | "SOCKET_CONNECT_TIMEOUT"
+                | "PASSWORD",
+            ) => {}
+            _ => return Err(err(
+                "CACHES",
+                format!(
+                    "{alias}: OPTIONS {k:?} is not supported (it would change the stored bytes)"
+                ),
+            )),
+        }
+    }
+    Ok(Some(CacheConfig {
+        flavor,
+        location,
+        key_prefix,
+        version: cache_version,
+        pickle_protocol,
+    }))
+}
+
 impl Settings {
     /// Validate everything `serve` needs.
     pub fn from_raw(raw: &RawSettings) -> Result<Settings, ConfigError> {
@@ -263,14 +481,17 @@ impl Settings {
             .parse()
             .map_err(|_| err("TIME_ZONE", format!("{tz_name:?} is not a known time zone")))?;
 
-        let session_engine =
+        let engine_name =
             present(&raw.session_engine).unwrap_or("django.contrib.sessions.backends.db");
-        if session_engine != "django.contrib.sessions.backends.db" {
-            return Err(err(
+        let session_engine = Engine::from_setting(engine_name).ok_or_else(|| {
+            err(
                 "SESSION_ENGINE",
-                format!("{session_engine:?} is not supported (only django.contrib.sessions.backends.db)"),
-            ));
-        }
+                format!(
+                    "{engine_name:?} is not a built-in engine (django.contrib.sessions.backends.db, \
+                     cache, cached_db, file or signed_cookies)"
+                ),
+            )
+        })?;
         let csrf_header_setting = present(&raw.csrf_header_name).unwrap_or("HTTP_X_CSRFTOKEN");
         // META key → header name, as Django's HttpHeaders does: HTTP_X_CSRFTOKEN → x-csrftoken.
         let csrf_header = csrf_header_setting
@@ -284,18 +505,10 @@ impl Settings {
             .replace('_', "-")
             .to_ascii_lowercase();
 
-        let auth_user_table = present(&raw.auth_user_table)
-            .unwrap_or("auth_user")
-            .to_owned();
-        if !auth_user_table
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            return Err(err(
-                "AUTH_USER_TABLE",
-                "must be a plain table name ([A-Za-z0-9_], optionally schema-qualified)",
-            ));
-        }
+        let auth_user_table = table_name(
+            "AUTH_USER_TABLE",
+            present(&raw.auth_user_table).unwrap_or("auth_user"),
+        )?;
         let chunked_upload_path = present(&raw.chunked_upload_path)
             .unwrap_or("chunked_uploads/%Y/%m/%d")
             .to_owned();
@@ -358,19 +571,63 @@ impl Settings {
             .filter(|n| *n > 0)
             .ok_or_else(|| err("DB_POOL_SIZE", "must be at least 1"))?;
 
-        // Not reproduced yet (naive local times in JSON and rows; the CSRF
-        // secret in the session): refuse rather than answer unlike Django.
         let use_tz = boolean("USE_TZ", &raw.use_tz, true)?;
-        if !use_tz {
-            return Err(err("USE_TZ", "False is not supported yet (only True)"));
-        }
         let csrf_use_sessions = boolean("CSRF_USE_SESSIONS", &raw.csrf_use_sessions, false)?;
-        if csrf_use_sessions {
-            return Err(err(
-                "CSRF_USE_SESSIONS",
-                "True is not supported yet (only False)",
-            ));
-        }
+        let session_cache_alias = present(&raw.session_cache_alias).unwrap_or("default");
+        let session_cache = if session_engine.uses_cache() {
+            let config =
+                caches(&raw.caches, session_cache_alias, django_version)?.ok_or_else(|| {
+                    err(
+                        "CACHES",
+                        format!(
+                        "{engine_name} keeps sessions in CACHES[{session_cache_alias:?}], which \
+                         must be the Redis cache the Django site uses (Django's default, \
+                         LocMemCache, lives inside each Django process)"
+                    ),
+                    )
+                })?;
+            Some(config)
+        } else {
+            None
+        };
+        let session_file_path = present(&raw.session_file_path)
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let secure_proxy_ssl_header = match list(
+            "SECURE_PROXY_SSL_HEADER",
+            &raw.secure_proxy_ssl_header,
+        )?
+        .as_slice()
+        {
+            [] => None,
+            [name, value] => {
+                let header = name.strip_prefix("HTTP_").ok_or_else(|| {
+                    err(
+                        "SECURE_PROXY_SSL_HEADER",
+                        format!("{name:?} must be a META key starting with HTTP_"),
+                    )
+                })?;
+                Some((header.replace('_', "-").to_ascii_lowercase(), value.clone()))
+            }
+            _ => return Err(err(
+                "SECURE_PROXY_SSL_HEADER",
+                "must be two values: the META key and its value, e.g. HTTP_X_FORWARDED_PROTO,https",
+            )),
+        };
+        let chunked_upload_table = table_name(
+            "CHUNKED_UPLOAD_TABLE",
+            present(&raw.chunked_upload_table).unwrap_or("chunked_upload_chunkedupload"),
+        )?;
+        let trailing_slash_required = match present(&raw.trailing_slash).unwrap_or("optional") {
+            "optional" => false,
+            "required" => true,
+            other => {
+                return Err(err(
+                    "TRAILING_SLASH",
+                    format!("{other:?} is not optional or required"),
+                ))
+            }
+        };
 
         Ok(Settings {
             database_url,
@@ -406,6 +663,9 @@ impl Settings {
                 &raw.data_upload_max_number_files,
                 Some(100),
             )?,
+            session_engine,
+            session_cache,
+            session_file_path,
             session_cookie_name: present(&raw.session_cookie_name)
                 .unwrap_or("sessionid")
                 .to_owned(),
@@ -417,6 +677,20 @@ impl Settings {
             csrf_trusted_origins: list("CSRF_TRUSTED_ORIGINS", &raw.csrf_trusted_origins)?,
             csrf_use_sessions,
             auth_user_table,
+            chunked_upload_table,
+            secure_proxy_ssl_header,
+            use_x_forwarded_host: boolean(
+                "USE_X_FORWARDED_HOST",
+                &raw.use_x_forwarded_host,
+                false,
+            )?,
+            use_x_forwarded_port: boolean(
+                "USE_X_FORWARDED_PORT",
+                &raw.use_x_forwarded_port,
+                false,
+            )?,
+            append_slash: boolean("APPEND_SLASH", &raw.append_slash, true)?,
+            trailing_slash_required,
             chunked_upload_path,
             expiration_delta_secs,
             max_bytes: integer(
@@ -492,7 +766,7 @@ mod tests {
         r.use_tz = Some("maybe".into());
         assert_eq!(Settings::from_raw(&r).unwrap_err().var, "USE_TZ");
         r.use_tz = Some("False".into());
-        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "USE_TZ");
+        assert!(!Settings::from_raw(&r).unwrap().use_tz);
         let mut r = base();
         r.file_upload_permissions = Some("0o999".into());
         assert_eq!(

@@ -76,6 +76,23 @@ pub fn process_request(version: DjangoVersion, cookie: Option<&str>) -> CsrfStat
     }
 }
 
+/// `process_request` with `CSRF_USE_SESSIONS`: the session's `_csrftoken`,
+/// with no format check; 4.2+ unmask a 64-character (pre-4.0) token, 3.2
+/// keeps its masked token as is.
+pub fn process_request_session(version: DjangoVersion, stored: Option<&str>) -> CsrfState {
+    let secret = stored.map(|t| {
+        if version != DjangoVersion::V3_2 && t.len() == token::CSRF_TOKEN_LENGTH {
+            token::unmask(t)
+        } else {
+            t.to_owned()
+        }
+    });
+    CsrfState {
+        secret,
+        ..Default::default()
+    }
+}
+
 /// `_check_token_format`'s reason, or None when well formed.
 fn format_error(t: &str) -> Option<&'static str> {
     if t.len() != token::CSRF_TOKEN_LENGTH && t.len() != token::CSRF_SECRET_LENGTH {
@@ -90,6 +107,7 @@ fn format_error(t: &str) -> Option<&'static str> {
 pub struct RequestFacts<'a> {
     pub method: &'a str,
     pub origin: Option<&'a str>,
+    pub referer: Option<&'a str>,
     /// The allowed raw Host (`get_host()`), if any.
     pub host: Option<&'a str>,
     pub is_secure: bool,
@@ -107,16 +125,16 @@ pub fn before_body(
     state: &CsrfState,
     req: &RequestFacts<'_>,
 ) -> Result<(), Reject> {
-    if version.is_4_or_later() {
-        if let Some(origin) = req.origin {
-            if !origin_verified(trusted_origins, origin, req) {
-                return Err(Reject::new(format!(
-                    "Origin checking failed - {origin} does not match any trusted origins."
-                )));
-            }
+    // 4.0+ check the Referer only without Origin; 3.2 knows no Origin.
+    if let Some(origin) = req.origin.filter(|_| version.is_4_or_later()) {
+        if !origin_verified(trusted_origins, origin, req) {
+            return Err(Reject::new(format!(
+                "Origin checking failed - {origin} does not match any trusted origins."
+            )));
         }
+    } else if req.is_secure {
+        check_referer(version, trusted_origins, req)?;
     }
-    // The HTTPS Referer rule needs SECURE_PROXY_SSL_HEADER; plain HTTP never checks it.
     if let Some(reason) = state.malformed {
         return Err(Reject::new(format!("CSRF cookie {reason}.")));
     }
@@ -142,6 +160,63 @@ fn origin_verified(trusted: &[String], origin: &str, req: &RequestFacts<'_>) -> 
         let (ts, tn) = urlsplit_scheme_netloc(t);
         ts == scheme && is_same_domain(&netloc, tn.trim_start_matches('*'))
     })
+}
+
+/// `_check_referer` (the HTTPS Referer rule), with CSRF_COOKIE_DOMAIN unset:
+/// the Referer must be https and on the request's host or a trusted one.
+fn check_referer(
+    version: DjangoVersion,
+    trusted: &[String],
+    req: &RequestFacts<'_>,
+) -> Result<(), Reject> {
+    const MALFORMED: &str = "Referer checking failed - Referer is malformed.";
+    let Some(referer) = req.referer else {
+        return Err(Reject::new(REASON_NO_REFERER));
+    };
+    // urlsplit drops tabs and newlines, and refuses unbalanced brackets.
+    let referer: String = referer
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+        .collect();
+    let (scheme, netloc) = urlsplit_scheme_netloc(&referer);
+    if netloc.contains('[') != netloc.contains(']') {
+        return Err(Reject::new(MALFORMED));
+    }
+    if scheme.is_empty() || netloc.is_empty() {
+        return Err(Reject::new(MALFORMED));
+    }
+    if scheme != "https" {
+        return Err(Reject::new(
+            "Referer checking failed - Referer is insecure while host is secure.",
+        ));
+    }
+    // 4.0+: CSRF_TRUSTED_ORIGINS are origins, their netloc without a leading
+    // `*`; 3.2: they are host patterns already.
+    let trusted_hosts: Vec<String> = if version.is_4_or_later() {
+        trusted
+            .iter()
+            .map(|t| {
+                urlsplit_scheme_netloc(t)
+                    .1
+                    .trim_start_matches('*')
+                    .to_owned()
+            })
+            .collect()
+    } else {
+        trusted.to_vec()
+    };
+    let good = trusted_hosts
+        .iter()
+        .map(String::as_str)
+        .chain(req.host)
+        .any(|host| is_same_domain(&netloc, host));
+    if good {
+        Ok(())
+    } else {
+        Err(Reject::new(format!(
+            "Referer checking failed - {referer} does not match any trusted origins."
+        )))
+    }
 }
 
 /// The scheme and netloc of `urllib.parse.urlsplit`.
@@ -239,9 +314,61 @@ mod tests {
         RequestFacts {
             method: "POST",
             origin,
+            referer: None,
             host: Some("example.com"),
             is_secure: false,
         }
+    }
+
+    #[test]
+    fn https_referer_rule() {
+        let st = process_request(
+            DjangoVersion::V5_2,
+            Some("abcdefghijklmnopqrstuvwxyzABCDEF"),
+        );
+        let secure = |referer: Option<&'static str>| RequestFacts {
+            referer,
+            is_secure: true,
+            ..facts(None)
+        };
+        let reason = |v, trusted: &[String], referer| {
+            before_body(v, trusted, &st, &secure(referer))
+                .err()
+                .map(|r| r.reason)
+        };
+        let v = DjangoVersion::V5_2;
+        assert_eq!(reason(v, &[], None).as_deref(), Some(REASON_NO_REFERER));
+        assert_eq!(
+            reason(v, &[], Some("example.com/x")).as_deref(),
+            Some("Referer checking failed - Referer is malformed.")
+        );
+        assert_eq!(
+            reason(v, &[], Some("http://example.com/")).as_deref(),
+            Some("Referer checking failed - Referer is insecure while host is secure.")
+        );
+        assert_eq!(reason(v, &[], Some("https://example.com/page")), None);
+        assert!(reason(v, &[], Some("https://evil.com/")).is_some());
+        let trusted = vec!["https://*.trusted.example".to_string()];
+        assert_eq!(
+            reason(v, &trusted, Some("https://a.trusted.example/")),
+            None
+        );
+        // 3.2: CSRF_TRUSTED_ORIGINS are host patterns.
+        let hosts = vec![".trusted.example".to_string()];
+        assert_eq!(
+            reason(
+                DjangoVersion::V3_2,
+                &hosts,
+                Some("https://a.trusted.example/")
+            ),
+            None
+        );
+        // With an Origin header 4.0+ check that instead.
+        let with_origin = RequestFacts {
+            origin: Some("http://example.com"),
+            ..secure(None)
+        };
+        assert!(before_body(v, &[], &st, &with_origin).is_err());
     }
 
     #[test]

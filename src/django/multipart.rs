@@ -292,7 +292,11 @@ where
             return self.next_data().await;
         }
         let bad = || ParseError::Malformed("Could not decode base64 data.".into());
+        let strict = self.version >= DjangoVersion::V6_1;
         let decode = |run: &[u8]| {
+            if strict && !is_strict_base64(run) {
+                return Err(bad());
+            }
             super::signing::python_a2b_base64(run)
                 .map(Bytes::from)
                 .ok_or_else(bad)
@@ -461,7 +465,10 @@ where
             data.extend_from_slice(&piece[..piece.len().min(room)]);
         }
         self.field_bytes += data.len() as u64;
-        let data = if base64 {
+        // 6.1 decodes with `validate=True`: a field with any other byte
+        // (line breaks included) keeps its raw text.
+        let decodable = self.version < DjangoVersion::V6_1 || is_strict_base64(&data);
+        let data = if base64 && decodable {
             super::signing::python_a2b_base64(&data).unwrap_or(data)
         } else {
             data
@@ -477,6 +484,18 @@ where
         }
         Ok(String::from_utf8_lossy(&data).into_owned())
     }
+}
+
+/// `base64.b64decode(data, validate=True)` would accept it (Django 6.1):
+/// only the alphabet, then at most two `=` that complete the last quantum.
+fn is_strict_base64(data: &[u8]) -> bool {
+    let body_len = data.len() - data.iter().rev().take_while(|b| **b == b'=').count();
+    let (body, pad) = data.split_at(body_len);
+    pad.len() <= 2
+        && data.len().is_multiple_of(4)
+        && body
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ const CSRF_NOREFERER_4_2: &[u8] = include_bytes!("pages/csrf403_noreferer_4.2.ht
 const CSRF_GENERIC_5_2_6_0: &[u8] = include_bytes!("pages/csrf403_generic_5.2_6.0.html");
 const CSRF_NOCOOKIE_5_2_6_0: &[u8] = include_bytes!("pages/csrf403_nocookie_5.2_6.0.html");
 const CSRF_NOREFERER_5_2_6_0: &[u8] = include_bytes!("pages/csrf403_noreferer_5.2_6.0.html");
+/// 6.1 adds a `color-scheme` meta line and renders `<style >` (CSP nonce slot).
+const CSRF_GENERIC_6_1: &[u8] = include_bytes!("pages/csrf403_generic_6.1.html");
+const CSRF_NOCOOKIE_6_1: &[u8] = include_bytes!("pages/csrf403_nocookie_6.1.html");
+const CSRF_NOREFERER_6_1: &[u8] = include_bytes!("pages/csrf403_noreferer_6.1.html");
 
 /// `views/csrf.py csrf_failure` body for the version.
 pub fn csrf_403(version: DjangoVersion, kind: CsrfFailure) -> &'static [u8] {
@@ -46,6 +50,9 @@ pub fn csrf_403(version: DjangoVersion, kind: CsrfFailure) -> &'static [u8] {
         (V5_2 | V6_0, Generic) => CSRF_GENERIC_5_2_6_0,
         (V5_2 | V6_0, NoCookie) => CSRF_NOCOOKIE_5_2_6_0,
         (V5_2 | V6_0, NoReferer) => CSRF_NOREFERER_5_2_6_0,
+        (V6_1, Generic) => CSRF_GENERIC_6_1,
+        (V6_1, NoCookie) => CSRF_NOCOOKIE_6_1,
+        (V6_1, NoReferer) => CSRF_NOREFERER_6_1,
     }
 }
 
@@ -157,6 +164,25 @@ mod tests {
                 1852,
                 "d093ea2970fce2853bedb1f0f9675163c2952c1e3bbfd03396b98779064f9279",
             ),
+            // Captured from 6.1.3 (research notes, p7.py).
+            (
+                V6_1,
+                Generic,
+                1057,
+                "aa4efd3436c574789136eb018c605eee45241505185dea5db4edfc5d44b5dc40",
+            ),
+            (
+                V6_1,
+                NoCookie,
+                1420,
+                "17f0ef5bc195645b8e38633ca7abfc9b000b54b15b9deb4e8cf39c45ff4ae2d6",
+            ),
+            (
+                V6_1,
+                NoReferer,
+                1905,
+                "1c3521679dd5d79968309e4b943722ac18bf43a2b35542aaf74de1f60f06a566",
+            ),
         ];
         for (version, kind, len, sha) in cases {
             let body = csrf_403(version, kind);
@@ -199,7 +225,7 @@ mod tests {
     #[test]
     fn content_types_and_reasons() {
         assert_eq!(html_content_type(V3_2), "text/html");
-        for v in [V4_2, V5_2, V6_0] {
+        for v in [V4_2, V5_2, V6_0, V6_1] {
             assert_eq!(html_content_type(v), "text/html; charset=utf-8");
         }
         assert_eq!(CsrfFailure::from_reason("CSRF cookie not set."), NoCookie);

@@ -1,22 +1,23 @@
-//! `SessionMiddleware` with the `db` engine and `AuthenticationMiddleware`'s
-//! `get_user` (`django/contrib/sessions`, `django/contrib/auth/__init__.py`).
+//! `SessionMiddleware` (`django/contrib/sessions/middleware.py`) over any
+//! engine, and `AuthenticationMiddleware`'s `get_user`
+//! (`django/contrib/auth/__init__.py`).
 
-use chrono::{DateTime, Duration, Utc};
-use rand::Rng;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
 use super::cookies::SetCookie;
+use super::session_backends::{self, Engine, Loaded, SessionStore, StoreError};
 use super::{signing, DjangoVersion};
 use crate::config::Settings;
 use crate::store::db::{self, UserRow};
 
-/// `SessionBase.key_salt` for every built-in store class.
-pub const SESSION_SALT: &str = "django.contrib.sessions.SessionStore";
+pub use super::session_backends::SESSION_SALT;
 pub const SESSION_KEY: &str = "_auth_user_id";
 pub const BACKEND_SESSION_KEY: &str = "_auth_user_backend";
 pub const HASH_SESSION_KEY: &str = "_auth_user_hash";
+/// `CSRF_SESSION_KEY`: where `CSRF_USE_SESSIONS` keeps the secret.
+pub const CSRF_SESSION_KEY: &str = "_csrftoken";
 /// The default `AUTHENTICATION_BACKENDS`.
 pub const MODEL_BACKEND: &str = "django.contrib.auth.backends.ModelBackend";
 
@@ -26,7 +27,7 @@ pub struct Session {
     /// The cookie was sent (even empty or invalid).
     pub cookie_sent: bool,
     /// `_session_key` after `_validate_session_key` (None: absent, < 8 chars,
-    /// missing or expired row, flushed).
+    /// unknown or expired, flushed). For `signed_cookies`, the cookie itself.
     pub key: Option<String>,
     pub data: Map<String, Value>,
     pub loaded: bool,
@@ -34,8 +35,14 @@ pub struct Session {
     pub modified: bool,
     /// The user row read for this request, so `get_user` queries it once.
     user_cache: Option<(i64, Option<UserRow>)>,
-    /// The `django_session` row read for this request (None: missing or expired).
-    row_cache: Option<Option<String>>,
+    /// A side-effect-free load already done for this request (by a peek).
+    load_cache: Option<LoadedData>,
+}
+
+#[derive(Debug, Clone)]
+enum LoadedData {
+    Data(Map<String, Value>),
+    Missing,
 }
 
 /// `_auth_user_id` that the pk's `to_python` rejects: Django answers 500.
@@ -45,6 +52,8 @@ pub enum SessionError {
     InvalidUserId(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl Session {
@@ -62,74 +71,107 @@ impl Session {
         self.key.is_none() && self.data.is_empty()
     }
 
-    /// `SessionStore.load` for the db engine: a missing or expired row drops
-    /// the key; a signature that fails leaves `{}` with the key kept.
+    /// `_get_session()`: the first access loads from the engine.
     pub async fn load(
         &mut self,
-        pool: &PgPool,
-        settings: &Settings,
+        store: &SessionStore,
         now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
+        self.load_with(store, now, true).await
+    }
+
+    async fn load_with(
+        &mut self,
+        store: &SessionStore,
+        now: DateTime<Utc>,
+        effects: bool,
+    ) -> Result<(), StoreError> {
         self.accessed = true;
         if self.loaded {
             return Ok(());
         }
-        self.loaded = true;
         let Some(key) = self.key.clone() else {
+            // No key: `_get_session` reads nothing.
+            self.loaded = true;
             return Ok(());
         };
-        let row = match self.row_cache.clone() {
-            Some(row) => row,
-            None => db::load_session(pool, &key, now).await?,
+        let loaded = match self.load_cache.clone() {
+            Some(LoadedData::Data(d)) => Loaded::Data(d),
+            Some(LoadedData::Missing) => Loaded::Missing,
+            None => {
+                let (loaded, skipped) = store.load(&key, now, effects).await?;
+                if !skipped {
+                    self.load_cache = match &loaded {
+                        Loaded::Data(d) => Some(LoadedData::Data(d.clone())),
+                        Loaded::Missing => Some(LoadedData::Missing),
+                        Loaded::Recreated { .. } => None,
+                    };
+                }
+                loaded
+            }
         };
-        self.row_cache = Some(row.clone());
-        match row {
-            None => self.key = None,
-            Some(raw) => self.data = decode(&raw, settings),
+        self.loaded = true;
+        match loaded {
+            Loaded::Data(d) => self.data = d,
+            Loaded::Missing => self.key = None,
+            Loaded::Recreated { new_key } => {
+                self.data.clear();
+                if let Some(k) = new_key {
+                    self.key = Some(k);
+                }
+                self.modified = true;
+            }
         }
         Ok(())
     }
 
-    /// `session.flush()`: delete the row, forget key and data.
-    pub async fn flush(&mut self, pool: &PgPool) -> Result<(), sqlx::Error> {
-        if let Some(key) = self.key.take() {
-            db::delete_session(pool, &key).await?;
-        }
+    /// `request.session.get(name)`.
+    pub async fn get(
+        &mut self,
+        store: &SessionStore,
+        now: DateTime<Utc>,
+        name: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        self.load(store, now).await?;
+        Ok(self.data.get(name).cloned())
+    }
+
+    /// `session.flush()`: delete the stored session, forget key and data.
+    pub async fn flush(&mut self, store: &SessionStore) -> Result<(), StoreError> {
         self.data.clear();
         self.accessed = true;
         self.modified = true;
+        if let Some(key) = self.key.take() {
+            store.delete(&key).await?;
+        }
         Ok(())
     }
 
-    /// `session.cycle_key()` then saving: a new key holding the same data,
-    /// the old row deleted.
+    /// `session.cycle_key()` then the response-time save: the same data
+    /// under a new key, the old one deleted. `signed_cookies` has no key
+    /// apart from its data: the response carries the re-signed cookie.
     async fn cycle_key(
         &mut self,
-        pool: &PgPool,
-        settings: &Settings,
+        store: &SessionStore,
         now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        let new_key = new_session_key();
-        let expire = now + Duration::seconds(settings.session_cookie_age);
-        let encoded = signing::dumps(
-            &self.data,
-            &settings.secret_key,
-            SESSION_SALT,
-            now.timestamp(),
-        );
-        db::insert_session(pool, &new_key, &encoded, expire).await?;
-        if let Some(old) = self.key.replace(new_key) {
-            db::delete_session(pool, &old).await?;
-        }
+    ) -> Result<(), StoreError> {
         self.modified = true;
+        if store.engine == Engine::SignedCookies {
+            return Ok(());
+        }
+        let new_key = store.create(&self.data, now).await?;
+        if let Some(old) = self.key.replace(new_key) {
+            store.delete(&old).await?;
+        }
         Ok(())
     }
 
     /// What `SessionMiddleware.process_response` adds: whether to patch
-    /// `Vary: Cookie`, and a Set-Cookie (deletion, or the new key).
+    /// `Vary: Cookie`, and a Set-Cookie (deletion, or the saved session).
     pub fn response_cookie(
         &self,
         settings: &Settings,
+        store: &SessionStore,
         status: u16,
         now: DateTime<Utc>,
     ) -> (bool, Option<SetCookie>) {
@@ -147,41 +189,27 @@ impl Session {
             _ => status < 500,
         };
         if self.modified && !self.is_empty() && saves {
-            if let Some(key) = &self.key {
-                let mut c = SetCookie::with_max_age(
-                    &settings.session_cookie_name,
-                    key,
-                    settings.session_cookie_age,
-                    now.timestamp(),
-                );
-                c.httponly = true;
-                c.samesite = Some("Lax".into());
-                return (true, Some(c));
-            }
+            let value = match store.engine {
+                Engine::SignedCookies => store.signed_cookie_value(&self.data, now),
+                _ => match &self.key {
+                    Some(k) => k.clone(),
+                    None => return (self.accessed, None),
+                },
+            };
+            let max_age =
+                session_backends::expiry_age(&self.data, now, settings.session_cookie_age);
+            let mut c = SetCookie::with_max_age(
+                &settings.session_cookie_name,
+                &value,
+                max_age,
+                now.timestamp(),
+            );
+            c.httponly = true;
+            c.samesite = Some("Lax".into());
+            return (true, Some(c));
         }
         (self.accessed, None)
     }
-}
-
-/// `SessionBase.decode`: any failure is `{}`; 3.2 also reads the pre-3.1 format.
-fn decode(raw: &str, settings: &Settings) -> Map<String, Value> {
-    let v32 = settings.django_version == DjangoVersion::V3_2;
-    match signing::loads(raw, &settings.signing_keys(), SESSION_SALT, v32, None) {
-        Ok(map) => map,
-        Err(_) if v32 => {
-            signing::legacy_session_decode(raw, &settings.secret_key).unwrap_or_default()
-        }
-        Err(_) => Map::new(),
-    }
-}
-
-/// `get_random_string(32, VALID_KEY_CHARS)`.
-fn new_session_key() -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::thread_rng();
-    (0..32)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-        .collect()
 }
 
 /// `IntegerField.to_python` (Python `int()`): None when it would raise.
@@ -232,11 +260,11 @@ fn ct_eq(a: &str, b: &str) -> bool {
 /// AnonymousUser. May flush the session or cycle its key, as Django does.
 pub async fn get_user(
     session: &mut Session,
-    pool: &PgPool,
+    store: &SessionStore,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Option<UserRow>, SessionError> {
-    resolve_user(session, pool, settings, now, true).await
+    resolve_user(session, store, settings, now, true).await
 }
 
 /// The user `get_user` would return when it would neither flush the session
@@ -244,25 +272,25 @@ pub async fn get_user(
 /// can be asked before Django would evaluate `request.user`.
 pub async fn peek_user(
     session: &mut Session,
-    pool: &PgPool,
+    store: &SessionStore,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Option<UserRow>, SessionError> {
     let mut probe = session.clone();
-    let user = resolve_user(&mut probe, pool, settings, now, false).await;
+    let user = resolve_user(&mut probe, store, settings, now, false).await;
     session.user_cache = probe.user_cache;
-    session.row_cache = probe.row_cache;
+    session.load_cache = probe.load_cache;
     user
 }
 
 async fn resolve_user(
     session: &mut Session,
-    pool: &PgPool,
+    store: &SessionStore,
     settings: &Settings,
     now: DateTime<Utc>,
     act: bool,
 ) -> Result<Option<UserRow>, SessionError> {
-    session.load(pool, settings, now).await?;
+    session.load_with(store, now, act).await?;
     let (Some(raw_id), Some(backend)) = (
         session.data.get(SESSION_KEY),
         session.data.get(BACKEND_SESSION_KEY),
@@ -281,7 +309,7 @@ async fn resolve_user(
     let cached = match &session.user_cache {
         Some((id, row)) if *id == user_id => row.clone(),
         _ => {
-            let row = db::find_user(pool, &settings.auth_user_table, user_id).await?;
+            let row = db::find_user(&store.pool, &store.users, user_id).await?;
             session.user_cache = Some((user_id, row.clone()));
             row
         }
@@ -319,12 +347,12 @@ async fn resolve_user(
             session
                 .data
                 .insert(HASH_SESSION_KEY.into(), Value::String(current));
-            session.cycle_key(pool, settings, now).await?;
+            session.cycle_key(store, now).await?;
             return Ok(Some(user));
         }
     }
     if act {
-        session.flush(pool).await?;
+        session.flush(store).await?;
     }
     Ok(None)
 }

@@ -9,6 +9,7 @@ pub enum DjangoVersion {
     V4_2,
     V5_2,
     V6_0,
+    V6_1,
 }
 
 impl DjangoVersion {
@@ -26,9 +27,10 @@ impl FromStr for DjangoVersion {
             "3.2" => Ok(Self::V3_2),
             "4.2" => Ok(Self::V4_2),
             "5.2" => Ok(Self::V5_2),
-            "6.0" | "6" => Ok(Self::V6_0),
+            "6.0" => Ok(Self::V6_0),
+            "6.1" | "6" => Ok(Self::V6_1),
             other => Err(format!(
-                "unsupported Django series {other:?} (3.2, 4.2, 5.2 or 6.0)"
+                "unsupported Django series {other:?} (3.2, 4.2, 5.2, 6.0 or 6.1)"
             )),
         }
     }
@@ -41,6 +43,7 @@ impl fmt::Display for DjangoVersion {
             Self::V4_2 => "4.2",
             Self::V5_2 => "5.2",
             Self::V6_0 => "6.0",
+            Self::V6_1 => "6.1",
         })
     }
 }

@@ -23,9 +23,9 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Re
         Err(e) => return ctx.internal("database", e),
     };
     let found = if app.md5_state {
-        db::lock_upload_with_md5_state(&mut tx, upload_id, user_id).await
+        db::lock_upload_with_md5_state(&app.uploads, &mut tx, upload_id, user_id).await
     } else {
-        db::find_upload(&mut tx, upload_id, user_id, true)
+        db::find_upload(&app.uploads, &mut tx, upload_id, user_id, true)
             .await
             .map(|r| r.map(|row| (row, None)))
     };
@@ -46,7 +46,7 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Re
     if digest != md5 {
         return ctx.detail(400, "md5 checksum does not match");
     }
-    if let Err(e) = db::mark_complete(&mut tx, row.id, ctx.now).await {
+    if let Err(e) = db::mark_complete(&app.uploads, &mut tx, row.id, ctx.now).await {
         return ctx.internal("database", e);
     }
     if let Err(e) = tx.commit().await {

@@ -19,19 +19,26 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::config::Settings;
+use crate::django::cache::RedisCache;
 use crate::django::cookies::{parse_cookie, SetCookie};
 use crate::django::form::{self, BodyInfo, FormData, NoFiles};
 use crate::django::multipart::{Limits, ParseError};
 use crate::django::session::{self, Session, SessionError};
+use crate::django::session_backends::SessionStore;
+use crate::django::timezone::Clock;
 use crate::django::{csrf, host, DjangoVersion};
-use crate::store::db::UserRow;
+use crate::store::db::{UploadTable, UserRow, UserTable};
 use crate::store::files::Storage;
-use response::{finish, Outgoing, Reply};
+use response::{finish, Layers, Outgoing, Reply};
 
 pub struct App {
     pub settings: Settings,
     pub pool: PgPool,
     pub storage: Storage,
+    /// The upload model's table.
+    pub uploads: UploadTable,
+    /// `SESSION_ENGINE` and the store behind it.
+    pub sessions: SessionStore,
     pub stats: Stats,
     /// Whether `chunked_upload_md5_state` exists (`serve` creates it).
     pub md5_state: bool,
@@ -45,7 +52,33 @@ pub struct Stats {
 }
 
 impl App {
-    pub fn new(settings: Settings, pool: PgPool) -> App {
+    /// The app as configured; `inspect_tables` then adapts it to the
+    /// tables the database really has.
+    pub fn new(settings: Settings, pool: PgPool) -> anyhow::Result<App> {
+        let cache = match &settings.session_cache {
+            Some(config) => Some(RedisCache::new(config.clone())?),
+            None => None,
+        };
+        let sessions = SessionStore {
+            engine: settings.session_engine,
+            pool: pool.clone(),
+            cache,
+            file_dir: settings.session_file_path.clone(),
+            cookie_name: settings.session_cookie_name.clone(),
+            cookie_age: settings.session_cookie_age,
+            signing_keys: settings
+                .signing_keys()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            secret_key: settings.secret_key.clone(),
+            version: settings.django_version,
+            users: UserTable {
+                table: settings.auth_user_table.clone(),
+                has_is_active: true,
+            },
+        };
+        let uploads = UploadTable::named(&settings.chunked_upload_table);
         let storage = Storage {
             media_root: settings.media_root.clone(),
             upload_path: settings.chunked_upload_path.clone(),
@@ -54,17 +87,37 @@ impl App {
             directory_permissions: settings.file_upload_directory_permissions,
             version: settings.django_version,
         };
-        App {
+        Ok(App {
             settings,
             pool,
             storage,
+            uploads,
+            sessions,
             stats: Stats::default(),
             md5_state: true,
-        }
+        })
+    }
+
+    /// Which optional columns the upload and user tables have (a subclassed
+    /// model without `user`, a custom user model without `is_active`).
+    pub async fn inspect_tables(&mut self) -> Result<(), String> {
+        self.uploads =
+            UploadTable::inspect(&self.pool, &self.settings.chunked_upload_table).await?;
+        self.sessions.users =
+            UserTable::inspect(&self.pool, &self.settings.auth_user_table).await?;
+        Ok(())
     }
 
     fn version(&self) -> DjangoVersion {
         self.settings.django_version
+    }
+
+    /// `USE_TZ` and `TIME_ZONE`, as the views see times.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            use_tz: self.settings.use_tz,
+            time_zone: self.settings.time_zone,
+        }
     }
 
     fn limits(&self) -> Limits {
@@ -98,14 +151,16 @@ impl Ctx<'_> {
     /// `request.user` as the views evaluate it (`check_permissions`).
     async fn user(&mut self) -> Result<Option<UserRow>, Reply> {
         let app = self.app;
-        match session::get_user(&mut self.session, &app.pool, &app.settings, self.now).await {
+        match session::get_user(&mut self.session, &app.sessions, &app.settings, self.now).await {
             Ok(u) => Ok(u),
             Err(e) => {
                 match e {
                     SessionError::InvalidUserId(_) => {
                         tracing::error!("{e}: Django raises ValidationError (500)")
                     }
-                    SessionError::Db(_) => tracing::error!("session lookup failed: {e}"),
+                    SessionError::Db(_) | SessionError::Store(_) => {
+                        tracing::error!("session lookup failed: {e}")
+                    }
                 }
                 Err(Reply::server_error(app.version()))
             }
@@ -130,6 +185,46 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// `HttpRequest._get_raw_host`: X-Forwarded-Host when trusted, else Host.
+fn raw_host<'a>(settings: &Settings, headers: &'a HeaderMap) -> &'a str {
+    let forwarded = settings
+        .use_x_forwarded_host
+        .then(|| header(headers, "x-forwarded-host"))
+        .flatten();
+    forwarded.or_else(|| header(headers, "host")).unwrap_or("")
+}
+
+/// `HttpRequest.is_secure()`: only SECURE_PROXY_SSL_HEADER can say so, as
+/// the service itself speaks plain HTTP behind the site's proxy. 4.0+ reads
+/// the first of comma-separated values.
+fn is_secure(settings: &Settings, headers: &HeaderMap) -> bool {
+    let Some((name, secure_value)) = &settings.secure_proxy_ssl_header else {
+        return false;
+    };
+    let Some(value) = header(headers, name) else {
+        return false;
+    };
+    if settings.django_version == DjangoVersion::V3_2 {
+        value == secure_value
+    } else {
+        value.split(',').next().unwrap_or("").trim() == secure_value
+    }
+}
+
+/// `get_full_path_with_slash`: the path plus `/`, and the query string.
+fn with_slash(uri: &axum::http::Uri) -> String {
+    let mut location = format!("{}/", uri.path());
+    if let Some(q) = uri.query() {
+        location.push('?');
+        location.push_str(q);
+    }
+    // escape_leading_slashes: `//host` would leave the site.
+    if location.starts_with("//") {
+        location = format!("/%2F{}", &location[2..]);
+    }
+    location
+}
+
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let settings = &app.settings;
@@ -147,31 +242,72 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         now: Utc::now(),
         headers: &parts.headers,
     };
-    let csrf_state = csrf::process_request(
-        version,
-        cookies.get(&settings.csrf_cookie_name).map(String::as_str),
-    );
-    let mut out = Outgoing {
-        inner_layers: true,
-        ..Default::default()
-    };
+    let mut out = Outgoing::default();
 
     let method = parts.method.as_str();
     let reply = 'reply: {
         // CommonMiddleware.process_request: DisallowedHost.
-        let raw_host = header(&parts.headers, "host").unwrap_or("");
+        let raw_host = raw_host(settings, &parts.headers);
         let Some(good_host) = host::get_host(raw_host, &settings.allowed_hosts) else {
             tracing::warn!("Invalid HTTP_HOST header: {raw_host:?}");
-            out.inner_layers = false;
+            out.layers = Layers::Outer;
             break 'reply Reply::bad_request(version);
         };
-        // The URLconf: `^api/chunked_upload/?$`, `^api/chunked_upload_complete/?$`.
-        let path = parts.uri.path().trim_end_matches('/');
-        let view = if path == settings.upload_url {
-            View::Upload
-        } else if path == settings.complete_url {
-            View::Complete
+        // The URLconf: `^api/chunked_upload/?$` as in the demo project, or
+        // `path('api/chunked_upload/')` with TRAILING_SLASH=required.
+        let path = parts.uri.path();
+        let (bare, slash) = match path.strip_suffix('/') {
+            Some(p) => (p, true),
+            None => (path, false),
+        };
+        let view = if bare == settings.upload_url {
+            Some(View::Upload)
+        } else if bare == settings.complete_url {
+            Some(View::Complete)
         } else {
+            None
+        };
+        let redirect = match view {
+            Some(_) if !slash && settings.trailing_slash_required => {
+                settings.append_slash.then(|| with_slash(&parts.uri))
+            }
+            _ => None,
+        };
+        // 3.2 redirects in CommonMiddleware.process_request, before CSRF.
+        if let (Some(location), DjangoVersion::V3_2) = (&redirect, version) {
+            out.layers = Layers::FromCommon;
+            break 'reply Reply::permanent_redirect(location);
+        }
+        // CsrfViewMiddleware.process_request: the secret from the cookie,
+        // or from the session (which that reads, for every URL).
+        let csrf_state = if settings.csrf_use_sessions {
+            match ctx
+                .session
+                .get(&app.sessions, ctx.now, session::CSRF_SESSION_KEY)
+                .await
+            {
+                Ok(v) => {
+                    csrf::process_request_session(version, v.as_ref().and_then(|v| v.as_str()))
+                }
+                Err(e) => break 'reply ctx.internal("session", e),
+            }
+        } else {
+            csrf::process_request(
+                version,
+                cookies.get(&settings.csrf_cookie_name).map(String::as_str),
+            )
+        };
+        if let Some(location) = redirect {
+            // 4.2+: the resolver's 404 becomes the redirect in
+            // CommonMiddleware.process_response; 6.x adds Content-Length.
+            out.layers = if version >= DjangoVersion::V6_0 {
+                Layers::FromCommon
+            } else {
+                Layers::Outer
+            };
+            break 'reply Reply::permanent_redirect(&location);
+        }
+        let Some(view) = view.filter(|_| slash || !settings.trailing_slash_required) else {
             break 'reply Reply::not_found(version);
         };
         if csrf_state.new_cookie.is_some() {
@@ -185,8 +321,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             let facts = csrf::RequestFacts {
                 method,
                 origin: header(&parts.headers, "origin"),
+                referer: header(&parts.headers, "referer"),
                 host: Some(good_host),
-                is_secure: false,
+                is_secure: is_secure(settings, &parts.headers),
             };
             if let Err(r) =
                 csrf::before_body(version, &settings.csrf_trusted_origins, &csrf_state, &facts)
@@ -276,9 +413,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         run_view(&mut ctx, view, form, pending).await
     };
 
-    let (vary, cookie) = ctx
-        .session
-        .response_cookie(settings, reply.status.as_u16(), ctx.now);
+    let (vary, cookie) =
+        ctx.session
+            .response_cookie(settings, &app.sessions, reply.status.as_u16(), ctx.now);
     out.session_vary = vary;
     out.session_cookie = cookie;
     finish(reply, out, version)

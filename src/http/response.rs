@@ -86,6 +86,18 @@ impl Reply {
         }
     }
 
+    /// CommonMiddleware's APPEND_SLASH `HttpResponsePermanentRedirect`.
+    pub fn permanent_redirect(location: &str) -> Reply {
+        Reply {
+            status: StatusCode::MOVED_PERMANENTLY,
+            headers: vec![
+                ("Content-Type", "text/html; charset=utf-8".into()),
+                ("Location", location.to_owned()),
+            ],
+            body: Bytes::new(),
+        }
+    }
+
     /// `View.options`: the view itself sets Content-Length.
     pub fn options() -> Reply {
         Reply {
@@ -100,12 +112,24 @@ impl Reply {
     }
 }
 
+/// Which middleware layers a response passes on its way out.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Layers {
+    /// Made by the view or URL resolution: every layer.
+    #[default]
+    All,
+    /// Made by CommonMiddleware (the APPEND_SLASH redirect where its own
+    /// `process_response` still adds Content-Length), then Session, Security.
+    FromCommon,
+    /// Only SessionMiddleware and SecurityMiddleware (DisallowedHost, and
+    /// the redirect that 4.2/5.2 return from `process_response` as is).
+    Outer,
+}
+
 /// What the middleware layers contribute on the way out.
 #[derive(Debug, Default)]
 pub struct Outgoing {
-    /// False when CommonMiddleware itself refused the request (DisallowedHost):
-    /// then only SessionMiddleware and SecurityMiddleware see the response.
-    pub inner_layers: bool,
+    pub layers: Layers,
     /// CsrfViewMiddleware: a new CSRF cookie (4.2+, malformed cookie).
     pub csrf_cookie: Option<SetCookie>,
     /// SessionMiddleware: patch `Vary: Cookie`.
@@ -118,7 +142,10 @@ pub fn finish(reply: Reply, out: Outgoing, version: DjangoVersion) -> Response {
     let has =
         |h: &Vec<(&'static str, String)>, n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
     let mut cookies = Vec::new();
-    if out.inner_layers {
+    if out.layers == Layers::FromCommon && !has(&headers, "Content-Length") {
+        headers.push(("Content-Length", reply.body.len().to_string()));
+    }
+    if out.layers == Layers::All {
         if !has(&headers, "X-Frame-Options") {
             headers.push(("X-Frame-Options", "DENY".into()));
         }

@@ -19,9 +19,8 @@ use serde_json::json;
 use sqlx::{Postgres, Transaction};
 
 use super::response::Reply;
-use super::Ctx;
+use super::{App, Ctx};
 use crate::django::form::{FileSink, FormData};
-use crate::django::json::format_datetime_utc;
 use crate::django::multipart::ParseError;
 use crate::django::session;
 use crate::store::db::{self, Md5State, NewUpload, UploadRow, COMPLETE};
@@ -145,7 +144,8 @@ impl<'a, 'c> UploadSink<'a, 'c> {
         let app = self.ctx.app;
         let user_id = if app.settings.auth_required {
             let ctx = &mut *self.ctx;
-            match session::peek_user(&mut ctx.session, &app.pool, &app.settings, ctx.now).await {
+            match session::peek_user(&mut ctx.session, &app.sessions, &app.settings, ctx.now).await
+            {
                 Ok(Some(u)) => Some(u.id),
                 _ => return spool(self.ctx).await,
             }
@@ -197,7 +197,7 @@ impl<'a, 'c> UploadSink<'a, 'c> {
                 let Ok(tx) = self.tx().await else {
                     return spool(self.ctx).await;
                 };
-                match lock_upload(tx, upload_id, user_id, app.md5_state).await {
+                match lock_upload(app, tx, upload_id, user_id).await {
                     Ok(Some(l)) => {
                         self.locked.push(l.clone());
                         l
@@ -213,8 +213,11 @@ impl<'a, 'c> UploadSink<'a, 'c> {
             }
         };
         let row = &locked.row;
-        let expired =
-            row.created_on + Duration::seconds(app.settings.expiration_delta_secs) <= self.ctx.now;
+        let expired = app.clock().expired(
+            row.created_on,
+            Duration::seconds(app.settings.expiration_delta_secs),
+            self.ctx.now,
+        );
         if expired || row.status == COMPLETE || start != row.offset as u128 {
             return spool(self.ctx).await;
         }
@@ -250,16 +253,18 @@ async fn spool(ctx: &Ctx<'_>) -> Result<(Landing, std::fs::File, u64, Option<Md5
 /// `get_object_or_404(queryset.filter(user=…), upload_id=…)`, locked for the
 /// transaction, with the md5 state if it covers exactly `offset` bytes.
 async fn lock_upload(
+    app: &App,
     tx: &mut Transaction<'static, Postgres>,
     upload_id: &str,
     user_id: Option<i64>,
-    with_md5: bool,
 ) -> Result<Option<Locked>, sqlx::Error> {
-    if !with_md5 {
-        let row = db::find_upload(tx, upload_id, user_id, true).await?;
+    if !app.md5_state {
+        let row = db::find_upload(&app.uploads, tx, upload_id, user_id, true).await?;
         return Ok(row.map(|row| Locked { row, md5: None }));
     }
-    let Some((row, state)) = db::lock_upload_with_md5_state(tx, upload_id, user_id).await? else {
+    let Some((row, state)) =
+        db::lock_upload_with_md5_state(&app.uploads, tx, upload_id, user_id).await?
+    else {
         return Ok(None);
     };
     let md5 = state
@@ -444,7 +449,7 @@ async fn decide(
             });
             let found = match already {
                 Some(l) => Some(l),
-                None => lock_upload(tx, upload_id, user_id, app.md5_state)
+                None => lock_upload(app, tx, upload_id, user_id)
                     .await
                     .map_err(|e| ctx.internal("database", e))?,
             };
@@ -454,9 +459,8 @@ async fn decide(
                     new_upload: false,
                 });
             };
-            let expires_on =
-                l.row.created_on + Duration::seconds(app.settings.expiration_delta_secs);
-            if expires_on <= ctx.now {
+            let delta = Duration::seconds(app.settings.expiration_delta_secs);
+            if app.clock().expired(l.row.created_on, delta, ctx.now) {
                 return Ok(Outcome::Refused {
                     reply: ctx.detail(410, "Upload has expired"),
                     new_upload: false,
@@ -571,7 +575,7 @@ async fn decide(
     });
     let (upload_id, created_on) = match existing {
         Some(l) => {
-            db::advance(tx, l.row.id, new_offset, state.as_ref())
+            db::advance(&app.uploads, tx, l.row.id, new_offset, state.as_ref())
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
             (l.row.upload_id, l.row.created_on)
@@ -586,19 +590,21 @@ async fn decide(
                 created_on: ctx.now,
                 user_id,
             };
-            let pk = db::insert_upload(tx, &new)
+            let pk = db::insert_upload(&app.uploads, tx, &new)
                 .await
                 .map_err(|e| ctx.internal("database", e))?;
             if let Some(state) = &state {
-                db::save_md5_state(tx, pk, state)
+                db::save_md5_state(&app.uploads, tx, pk, state)
                     .await
                     .map_err(|e| ctx.internal("database", e))?;
             }
             (upload_id, ctx.now)
         }
     };
-    let expires =
-        format_datetime_utc(&(created_on + Duration::seconds(app.settings.expiration_delta_secs)));
+    let expires = app.clock().json_after(
+        created_on,
+        Duration::seconds(app.settings.expiration_delta_secs),
+    );
     let reply = ctx.json(
         200,
         &json!({"upload_id": upload_id, "offset": new_offset, "expires": expires}),

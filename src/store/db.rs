@@ -6,7 +6,10 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The default model's table (`chunked_upload.ChunkedUpload`).
 pub const TABLE: &str = "chunked_upload_chunkedupload";
+/// Our companion table for the default model (migrations/0004).
+pub const MD5_STATE_TABLE: &str = "chunked_upload_md5_state";
 /// `chunked_upload.constants`: UPLOADING = 1, COMPLETE = 2.
 pub const UPLOADING: i16 = 1;
 pub const COMPLETE: i16 = 2;
@@ -35,21 +38,106 @@ pub struct UploadRow {
     pub user_id: Option<i64>,
 }
 
-// Casts keep us independent of whether `id` is serial, identity or bigint
-// (DJANGO_INTERNALS §7.1: a site may have run 0002_alter_chunkedupload_id).
-const COLUMNS: &str = r#"id::bigint AS id, upload_id, file, filename, "offset", created_on, status, completed_on, user_id::bigint AS user_id"#;
+/// The upload model's table: `chunked_upload_chunkedupload`, or a site's
+/// own subclass of `AbstractChunkedUpload` (`CHUNKED_UPLOAD_TABLE`), which
+/// may have no `user` field.
+#[derive(Debug, Clone)]
+pub struct UploadTable {
+    pub name: String,
+    /// The companion md5-state table for this upload table.
+    pub md5_state: String,
+    pub has_user: bool,
+}
+
+impl UploadTable {
+    /// The table as configured, assumed to have a user column.
+    pub fn named(name: &str) -> UploadTable {
+        UploadTable {
+            name: name.to_owned(),
+            md5_state: if name == TABLE {
+                MD5_STATE_TABLE.to_owned()
+            } else {
+                format!("{name}_md5_state")
+            },
+            has_user: true,
+        }
+    }
+
+    /// Look the table up: it must have every column `AbstractChunkedUpload`
+    /// declares; the `user_id` column is optional.
+    pub async fn inspect(pool: &PgPool, name: &str) -> Result<UploadTable, String> {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) \
+             AND attnum > 0 AND NOT attisdropped",
+        )
+        .bind(name)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| format!("reading the columns of {name}: {e}"))?;
+        if columns.is_empty() {
+            return Err(format!("table {name} does not exist"));
+        }
+        for needed in [
+            "id",
+            "upload_id",
+            "file",
+            "filename",
+            "offset",
+            "created_on",
+            "status",
+            "completed_on",
+        ] {
+            if !columns.iter().any(|c| c == needed) {
+                return Err(format!(
+                    "table {name} has no {needed} column (not an AbstractChunkedUpload table)"
+                ));
+            }
+        }
+        Ok(UploadTable {
+            has_user: columns.iter().any(|c| c == "user_id"),
+            ..UploadTable::named(name)
+        })
+    }
+
+    // Casts keep us independent of whether `id` is serial, identity or bigint
+    // (DJANGO_INTERNALS §7.1: a site may have run 0002_alter_chunkedupload_id).
+    fn columns(&self, alias: &str) -> String {
+        let user = if self.has_user {
+            format!("{alias}user_id::bigint AS user_id")
+        } else {
+            "NULL::bigint AS user_id".to_owned()
+        };
+        format!(
+            r#"{alias}id::bigint AS id, {alias}upload_id, {alias}file, {alias}filename, {alias}"offset", {alias}created_on, {alias}status, {alias}completed_on, {user}"#
+        )
+    }
+
+    /// `get_queryset`: filtered to the user when there is a user field and one.
+    fn user_filter(&self, alias: &str, param: &str) -> String {
+        if self.has_user {
+            format!(" AND ({param}::bigint IS NULL OR {alias}user_id = {param})")
+        } else {
+            // Every upload is visible; the parameter is still bound.
+            format!(" AND ({param}::bigint IS NULL OR TRUE)")
+        }
+    }
+}
 
 /// `get_object_or_404(queryset, upload_id=…)` where the queryset is filtered
 /// to the user when there is one. With `lock`, the row stays locked for the
 /// transaction so chunks of one upload are serialised across processes.
 pub async fn find_upload(
+    t: &UploadTable,
     tx: &mut Transaction<'_, Postgres>,
     upload_id: &str,
     user_id: Option<i64>,
     lock: bool,
 ) -> Result<Option<UploadRow>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM {TABLE} WHERE upload_id = $1 AND ($2::bigint IS NULL OR user_id = $2){}",
+        "SELECT {} FROM {} WHERE upload_id = $1{}{}",
+        t.columns(""),
+        t.name,
+        t.user_filter("", "$2"),
         if lock { " FOR UPDATE" } else { "" }
     );
     sqlx::query_as::<_, UploadRow>(&sql)
@@ -69,13 +157,23 @@ pub struct NewUpload<'a> {
 }
 
 pub async fn insert_upload(
+    t: &UploadTable,
     tx: &mut Transaction<'_, Postgres>,
     new: &NewUpload<'_>,
 ) -> Result<i64, sqlx::Error> {
-    let sql = format!(
-        r#"INSERT INTO {TABLE} (upload_id, file, filename, "offset", created_on, status, completed_on, user_id)
-           VALUES ($1, $2, $3, $4, $5, {UPLOADING}, NULL, $6) RETURNING id::bigint"#
-    );
+    let sql = if t.has_user {
+        format!(
+            r#"INSERT INTO {} (upload_id, file, filename, "offset", created_on, status, completed_on, user_id)
+               VALUES ($1, $2, $3, $4, $5, {UPLOADING}, NULL, $6) RETURNING id::bigint"#,
+            t.name
+        )
+    } else {
+        format!(
+            r#"INSERT INTO {} (upload_id, file, filename, "offset", created_on, status, completed_on)
+               VALUES ($1, $2, $3, $4, $5, {UPLOADING}, NULL) RETURNING id::bigint"#,
+            t.name
+        )
+    };
     sqlx::query_scalar(&sql)
         .bind(new.upload_id)
         .bind(new.file)
@@ -88,12 +186,14 @@ pub async fn insert_upload(
 }
 
 pub async fn set_offset(
+    t: &UploadTable,
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
     offset: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        r#"UPDATE {TABLE} SET "offset" = $2 WHERE id = $1"#
+        r#"UPDATE {} SET "offset" = $2 WHERE id = $1"#,
+        t.name
     ))
     .bind(id)
     .bind(offset)
@@ -103,12 +203,14 @@ pub async fn set_offset(
 }
 
 pub async fn mark_complete(
+    t: &UploadTable,
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
     completed_on: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "UPDATE {TABLE} SET status = {COMPLETE}, completed_on = $2 WHERE id = $1"
+        "UPDATE {} SET status = {COMPLETE}, completed_on = $2 WHERE id = $1",
+        t.name
     ))
     .bind(id)
     .bind(completed_on)
@@ -119,19 +221,22 @@ pub async fn mark_complete(
 
 /// Uploads whose `created_on + delta <= now`, as `delete_expired_uploads` selects them.
 pub async fn expired_uploads(
+    t: &UploadTable,
     pool: &PgPool,
     before: DateTime<Utc>,
 ) -> Result<Vec<UploadRow>, sqlx::Error> {
     sqlx::query_as::<_, UploadRow>(&format!(
-        "SELECT {COLUMNS} FROM {TABLE} WHERE created_on < $1 ORDER BY id"
+        "SELECT {} FROM {} WHERE created_on < $1 ORDER BY id",
+        t.columns(""),
+        t.name
     ))
     .bind(before)
     .fetch_all(pool)
     .await
 }
 
-pub async fn delete_upload(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("DELETE FROM {TABLE} WHERE id = $1"))
+pub async fn delete_upload(t: &UploadTable, pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("DELETE FROM {} WHERE id = $1", t.name))
         .bind(id)
         .execute(pool)
         .await
@@ -146,27 +251,69 @@ pub struct UserRow {
     pub is_active: bool,
 }
 
+/// The table behind `AUTH_USER_MODEL`, as found in the database.
+#[derive(Debug, Clone)]
+pub struct UserTable {
+    pub table: String,
+    /// `AbstractBaseUser` has `is_active = True` as a class attribute; only
+    /// models that declare the field have the column.
+    pub has_is_active: bool,
+}
+
+impl UserTable {
+    /// Look the table up: it must exist with `id` and `password` columns.
+    pub async fn inspect(pool: &PgPool, table: &str) -> Result<UserTable, String> {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) \
+             AND attnum > 0 AND NOT attisdropped",
+        )
+        .bind(table)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| format!("reading the columns of {table}: {e}"))?;
+        if columns.is_empty() {
+            return Err(format!("table {table} does not exist"));
+        }
+        for needed in ["id", "password"] {
+            if !columns.iter().any(|c| c == needed) {
+                return Err(format!("table {table} has no {needed} column"));
+            }
+        }
+        Ok(UserTable {
+            table: table.to_owned(),
+            has_is_active: columns.iter().any(|c| c == "is_active"),
+        })
+    }
+}
+
 pub async fn find_user(
     pool: &PgPool,
-    table: &str,
+    users: &UserTable,
     id: i64,
 ) -> Result<Option<UserRow>, sqlx::Error> {
+    let is_active = if users.has_is_active {
+        "is_active"
+    } else {
+        "true"
+    };
     sqlx::query_as::<_, UserRow>(&format!(
-        "SELECT id::bigint AS id, password, is_active FROM {table} WHERE id = $1"
+        "SELECT id::bigint AS id, password, {is_active} AS is_active FROM {} WHERE id = $1",
+        users.table
     ))
     .bind(id)
     .fetch_optional(pool)
     .await
 }
 
-/// `SessionStore._get_session_from_db`: the row must not be expired.
+/// `SessionStore._get_session_from_db`: the row (data and `expire_date`),
+/// which must not be expired.
 pub async fn load_session(
     pool: &PgPool,
     key: &str,
     now: DateTime<Utc>,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT session_data FROM django_session WHERE session_key = $1 AND expire_date > $2",
+) -> Result<Option<(String, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT session_data, expire_date FROM django_session WHERE session_key = $1 AND expire_date > $2",
     )
     .bind(key)
     .bind(now)
@@ -182,21 +329,23 @@ pub async fn delete_session(pool: &PgPool, key: &str) -> Result<(), sqlx::Error>
         .map(drop)
 }
 
+/// `save(must_create=True)`: false when the key is taken (`CreateError`).
 pub async fn insert_session(
     pool: &PgPool,
     key: &str,
     data: &str,
     expire: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO django_session (session_key, session_data, expire_date) VALUES ($1, $2, $3)",
+        "INSERT INTO django_session (session_key, session_data, expire_date) VALUES ($1, $2, $3) \
+         ON CONFLICT (session_key) DO NOTHING",
     )
     .bind(key)
     .bind(data)
     .bind(expire)
     .execute(pool)
     .await
-    .map(drop)
+    .map(|r| r.rows_affected() == 1)
 }
 
 /// The running md5 of an upload, valid for the first `offset` bytes of `file`.
@@ -208,14 +357,16 @@ pub struct Md5State {
 }
 
 pub async fn save_md5_state(
+    t: &UploadTable,
     tx: &mut Transaction<'_, Postgres>,
     upload_pk: i64,
     state: &Md5State,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        r#"INSERT INTO chunked_upload_md5_state (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
+    sqlx::query(&format!(
+        r#"INSERT INTO {} (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
            ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state"#,
-    )
+        t.md5_state
+    ))
     .bind(upload_pk)
     .bind(&state.file)
     .bind(state.offset)
@@ -227,6 +378,7 @@ pub async fn save_md5_state(
 
 /// `find_upload` (locked) with its md5 state, in one round trip.
 pub async fn lock_upload_with_md5_state(
+    t: &UploadTable,
     tx: &mut Transaction<'_, Postgres>,
     upload_id: &str,
     user_id: Option<i64>,
@@ -240,11 +392,13 @@ pub async fn lock_upload_with_md5_state(
         state: Option<Vec<u8>>,
     }
     let sql = format!(
-        r#"SELECT u.id::bigint AS id, u.upload_id, u.file, u.filename, u."offset", u.created_on, u.status,
-                  u.completed_on, u.user_id::bigint AS user_id,
-                  s.file AS state_file, s."offset" AS state_offset, s.state
-           FROM {TABLE} u LEFT JOIN chunked_upload_md5_state s ON s.upload_pk = u.id
-           WHERE u.upload_id = $1 AND ($2::bigint IS NULL OR u.user_id = $2) FOR UPDATE OF u"#
+        r#"SELECT {}, s.file AS state_file, s."offset" AS state_offset, s.state
+           FROM {} u LEFT JOIN {} s ON s.upload_pk = u.id
+           WHERE u.upload_id = $1{} FOR UPDATE OF u"#,
+        t.columns("u."),
+        t.name,
+        t.md5_state,
+        t.user_filter("u.", "$2"),
     );
     let joined: Option<Joined> = sqlx::query_as(&sql)
         .bind(upload_id)
@@ -266,18 +420,21 @@ pub async fn lock_upload_with_md5_state(
 
 /// The new offset and the md5 state that covers it, in one statement.
 pub async fn advance(
+    t: &UploadTable,
     tx: &mut Transaction<'_, Postgres>,
     upload_pk: i64,
     offset: i64,
     state: Option<&Md5State>,
 ) -> Result<(), sqlx::Error> {
     let Some(state) = state else {
-        return set_offset(tx, upload_pk, offset).await;
+        return set_offset(t, tx, upload_pk, offset).await;
     };
     sqlx::query(&format!(
-        r#"WITH moved AS (UPDATE {TABLE} SET "offset" = $3 WHERE id = $1)
-           INSERT INTO chunked_upload_md5_state (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state"#
+        r#"WITH moved AS (UPDATE {} SET "offset" = $3 WHERE id = $1)
+           INSERT INTO {} (upload_pk, file, "offset", state) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (upload_pk) DO UPDATE SET file = EXCLUDED.file, "offset" = EXCLUDED."offset", state = EXCLUDED.state"#,
+        t.name,
+        t.md5_state
     ))
     .bind(upload_pk)
     .bind(&state.file)

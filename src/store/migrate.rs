@@ -4,6 +4,8 @@
 
 use sqlx::PgPool;
 
+use super::db::UploadTable;
+
 /// (table, DDL) in dependency order: the upload's user FK needs `auth_user`.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -29,13 +31,19 @@ pub const MD5_STATE: (&str, &str) = (
     include_str!("../../migrations/0004_md5_state.sql"),
 );
 
-/// `serve` creates the companion table on a database Django migrated.
-pub async fn ensure_md5_state(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let (table, ddl) = MD5_STATE;
-    if !table_exists(pool, table).await?
-        && table_exists(pool, "chunked_upload_chunkedupload").await?
-    {
-        for statement in statements(ddl) {
+/// `serve` creates the companion table on a database Django migrated (for
+/// a subclassed model: `<its table>_md5_state`, referencing that table).
+pub async fn ensure_md5_state(pool: &PgPool, uploads: &UploadTable) -> Result<(), sqlx::Error> {
+    let table = uploads.md5_state.as_str();
+    let ddl = MD5_STATE
+        .1
+        .replace(&format!("\"{}\"", MD5_STATE.0), &format!("\"{table}\""))
+        .replace(
+            "\"chunked_upload_chunkedupload\"",
+            &format!("\"{}\"", uploads.name),
+        );
+    if !table_exists(pool, table).await? && table_exists(pool, &uploads.name).await? {
+        for statement in statements(&ddl) {
             // Two instances starting together may race; the loser's error is harmless.
             if let Err(e) = sqlx::raw_sql(&statement).execute(pool).await {
                 if !table_exists(pool, table).await? {
