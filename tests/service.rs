@@ -57,7 +57,7 @@ async fn site_on(url: String, adjust: impl FnOnce(&mut RawSettings)) -> Site {
     )
     .await
     .unwrap();
-    let app = Arc::new(App::new(settings, service_pool));
+    let app = Arc::new(App::new(settings, service_pool).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
