@@ -59,6 +59,29 @@ pub enum CacheError {
     Decode(String),
 }
 
+/// A session entry as the backend decodes it.
+#[derive(Debug)]
+pub enum Cached {
+    Dict(Map<String, Value>),
+    /// An int or another non-dict object: Django then holds it as the
+    /// session and fails (500) when the session is read.
+    NotADict,
+}
+
+/// Python's `int(data)` accepts it (both serialisers try that first).
+fn is_python_int(raw: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return false;
+    };
+    let t = text.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_numeric() || c == '_')
+}
+
 pub struct RedisCache {
     config: CacheConfig,
     client: redis::Client,
@@ -99,19 +122,20 @@ impl RedisCache {
         format!("{}:{}:{}", self.config.key_prefix, self.config.version, key)
     }
 
-    /// `cache.get(key)`: None when absent. A value that is not a dict (an
-    /// int, or a pickle we cannot read) is an error.
-    pub async fn get_dict(&self, key: &str) -> Result<Option<Map<String, Value>>, CacheError> {
+    /// `cache.get(key)`: None when absent; a pickle we cannot read is an error.
+    pub async fn get_dict(&self, key: &str) -> Result<Option<Cached>, CacheError> {
         let mut conn = self.conn().await?;
         let raw: Option<Vec<u8>> = redis::cmd("GET")
             .arg(self.make_key(key))
             .query_async(&mut conn)
             .await?;
         let Some(raw) = raw else { return Ok(None) };
-        // Both serialisers try `int(data)` first; a session is never an int.
+        if is_python_int(&raw) {
+            return Ok(Some(Cached::NotADict));
+        }
         match pickle::loads(&raw).map_err(|e| CacheError::Decode(e.to_string()))? {
-            Value::Object(map) => Ok(Some(map)),
-            other => Err(CacheError::Decode(format!("not a dict: {other}"))),
+            Value::Object(map) => Ok(Some(Cached::Dict(map))),
+            _ => Ok(Some(Cached::NotADict)),
         }
     }
 
@@ -170,5 +194,20 @@ impl RedisCache {
             .arg(self.make_key(key))
             .query_async(&mut conn)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_as_python_reads_them() {
+        for yes in [&b"12345"[..], b" -7 ", b"1_000", b"+3\n"] {
+            assert!(is_python_int(yes), "{yes:?}");
+        }
+        for no in [&b""[..], b"1__0", b"_1", b"abc", b"\x80\x05"] {
+            assert!(!is_python_int(no), "{no:?}");
+        }
     }
 }

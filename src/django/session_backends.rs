@@ -12,7 +12,7 @@ use rand::Rng;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 
-use super::cache::{CacheError, RedisCache};
+use super::cache::{CacheError, Cached, RedisCache};
 use super::{signing, DjangoVersion};
 use crate::store::db;
 
@@ -60,6 +60,9 @@ pub enum StoreError {
     Cache(#[from] CacheError),
     #[error("session file: {0}")]
     File(#[from] std::io::Error),
+    /// The cache holds an int or another non-dict object as the session.
+    #[error("the cached session is not a dict")]
+    NotADict,
 }
 
 /// What `SessionStore.load()` found for a key.
@@ -152,7 +155,8 @@ impl SessionStore {
                 None => Loaded::Missing,
             }),
             Engine::Cache => match self.cache().get_dict(&cache_key(CACHE_PREFIX, key)).await {
-                Ok(Some(data)) => Ok(Loaded::Data(data)),
+                Ok(Some(Cached::Dict(data))) => Ok(Loaded::Data(data)),
+                Ok(Some(Cached::NotADict)) => Err(StoreError::NotADict),
                 Ok(None) => Ok(Loaded::Missing),
                 Err(e) => {
                     // `except Exception: session_data = None` (#17810).
@@ -163,7 +167,8 @@ impl SessionStore {
             Engine::CachedDb => {
                 let ck = cache_key(CACHED_DB_PREFIX, key);
                 match self.cache().get_dict(&ck).await {
-                    Ok(Some(data)) => return Ok(Loaded::Data(data)),
+                    Ok(Some(Cached::Dict(data))) => return Ok(Loaded::Data(data)),
+                    Ok(Some(Cached::NotADict)) => return Err(StoreError::NotADict),
                     Ok(None) => {}
                     Err(e) => tracing::warn!("session cache read failed: {e}"),
                 }
