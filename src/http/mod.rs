@@ -185,13 +185,31 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// `HttpRequest._get_raw_host`: X-Forwarded-Host when trusted, else Host.
-fn raw_host<'a>(settings: &Settings, headers: &'a HeaderMap) -> &'a str {
+/// `HttpRequest._get_raw_host`: X-Forwarded-Host when trusted, else Host,
+/// else (PEP 333) SERVER_NAME and the port, which a WSGI server takes from
+/// the address it listens on: ours is LISTEN.
+fn raw_host(settings: &Settings, headers: &HeaderMap) -> String {
     let forwarded = settings
         .use_x_forwarded_host
         .then(|| header(headers, "x-forwarded-host"))
         .flatten();
-    forwarded.or_else(|| header(headers, "host")).unwrap_or("")
+    if let Some(h) = forwarded.or_else(|| header(headers, "host")) {
+        return h.to_owned();
+    }
+    let server_name = settings.listen.ip().to_string();
+    // `get_port()`: X-Forwarded-Port when trusted, else SERVER_PORT.
+    let port = settings
+        .use_x_forwarded_port
+        .then(|| header(headers, "x-forwarded-port"))
+        .flatten()
+        .map(str::to_owned)
+        .unwrap_or_else(|| settings.listen.port().to_string());
+    let default_port = if is_secure(settings, headers) { "443" } else { "80" };
+    if port == default_port {
+        server_name
+    } else {
+        format!("{server_name}:{port}")
+    }
 }
 
 /// `HttpRequest.is_secure()`: only SECURE_PROXY_SSL_HEADER can say so, as
@@ -248,7 +266,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let reply = 'reply: {
         // CommonMiddleware.process_request: DisallowedHost.
         let raw_host = raw_host(settings, &parts.headers);
-        let Some(good_host) = host::get_host(raw_host, &settings.allowed_hosts) else {
+        let Some(good_host) = host::get_host(&raw_host, &settings.allowed_hosts) else {
             tracing::warn!("Invalid HTTP_HOST header: {raw_host:?}");
             out.layers = Layers::Outer;
             break 'reply Reply::bad_request(version);
