@@ -313,20 +313,21 @@ fn caches(
             return Ok(None);
         };
         let get = |k: &str| entry.get(k);
-        let location =
-            match get("LOCATION") {
-                Some(serde_json::Value::String(l)) => l.clone(),
-                Some(serde_json::Value::Array(a)) if a.len() == 1 => {
-                    a[0].as_str().unwrap_or_default().to_owned()
-                }
-                Some(serde_json::Value::Array(_)) => return Err(err(
+        let location = match get("LOCATION") {
+            Some(serde_json::Value::String(l)) => l.clone(),
+            Some(serde_json::Value::Array(a)) if a.len() == 1 => {
+                a[0].as_str().unwrap_or_default().to_owned()
+            }
+            Some(serde_json::Value::Array(_)) => {
+                return Err(err(
                     "CACHES",
                     format!(
                         "{alias}: only one LOCATION is supported (Django reads replicas at random)"
                     ),
-                )),
-                _ => String::new(),
-            };
+                ))
+            }
+            _ => String::new(),
+        };
         let version_value = match get("VERSION") {
             None => 1,
             Some(v) => v
@@ -418,17 +419,18 @@ fn caches(
     for (k, v) in &options {
         match (flavor, k.as_str()) {
             (Flavor::DjangoRedis, "PICKLE_VERSION") => {
-                pickle_protocol =
-                    match v.as_i64() {
-                        Some(-1) => 5,
-                        Some(p @ 2..=5) => p as u8,
-                        _ => return Err(err(
+                pickle_protocol = match v.as_i64() {
+                    Some(-1) => 5,
+                    Some(p @ 2..=5) => p as u8,
+                    _ => {
+                        return Err(err(
                             "CACHES",
                             format!(
                                 "{alias}: PICKLE_VERSION {v} is not a pickle protocol from 2 to 5"
                             ),
-                        )),
+                        ))
                     }
+                }
             }
             (Flavor::DjangoRedis, "CLIENT_CLASS")
                 if v.as_str() == Some("django_redis.client.DefaultClient") => {}
@@ -443,12 +445,14 @@ fn caches(
                 | "SOCKET_CONNECT_TIMEOUT"
                 | "PASSWORD",
             ) => {}
-            _ => return Err(err(
-                "CACHES",
-                format!(
+            _ => {
+                return Err(err(
+                    "CACHES",
+                    format!(
                     "{alias}: OPTIONS {k:?} is not supported (it would change the stored bytes)"
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(Some(CacheConfig {

@@ -11,6 +11,9 @@ use super::DjangoVersion;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
     pub reason: String,
+    /// Django raised instead of refusing, and the exception left Django:
+    /// the WSGI server answers with its own 500 page.
+    pub escapes: bool,
 }
 
 pub const REASON_NO_CSRF_COOKIE: &str = "CSRF cookie not set.";
@@ -20,6 +23,14 @@ impl Reject {
     fn new(reason: impl Into<String>) -> Self {
         Reject {
             reason: reason.into(),
+            escapes: false,
+        }
+    }
+
+    fn escaping(reason: impl Into<String>) -> Self {
+        Reject {
+            reason: reason.into(),
+            escapes: true,
         }
     }
 
@@ -42,6 +53,9 @@ pub struct CsrfState {
     pub new_cookie: Option<String>,
     /// 4.2+: the reason the cookie is malformed (refuses the request).
     pub malformed: Option<&'static str>,
+    /// 4.2+ `process_request` raised (a session token it cannot unmask):
+    /// every request fails outside Django.
+    pub raised: bool,
 }
 
 /// `process_request`: read the CSRF cookie.
@@ -64,6 +78,7 @@ pub fn process_request(version: DjangoVersion, cookie: Option<&str>) -> CsrfStat
             secret: None,
             new_cookie: Some(token::random_secret()),
             malformed: Some(reason),
+            raised: false,
         },
         None => CsrfState {
             secret: Some(if cookie.len() == token::CSRF_TOKEN_LENGTH {
@@ -80,16 +95,24 @@ pub fn process_request(version: DjangoVersion, cookie: Option<&str>) -> CsrfStat
 /// with no format check; 4.2+ unmask a 64-character (pre-4.0) token, 3.2
 /// keeps its masked token as is.
 pub fn process_request_session(version: DjangoVersion, stored: Option<&str>) -> CsrfState {
-    let secret = stored.map(|t| {
-        if version != DjangoVersion::V3_2 && t.len() == token::CSRF_TOKEN_LENGTH {
-            token::unmask(t)
-        } else {
-            t.to_owned()
-        }
-    });
-    CsrfState {
-        secret,
-        ..Default::default()
+    let Some(t) = stored else {
+        return CsrfState::default();
+    };
+    if version == DjangoVersion::V3_2 || t.chars().count() != token::CSRF_TOKEN_LENGTH {
+        return CsrfState {
+            secret: Some(t.to_owned()),
+            ..Default::default()
+        };
+    }
+    match token::unmask_unchecked(t) {
+        Ok(secret) => CsrfState {
+            secret: Some(secret),
+            ..Default::default()
+        },
+        Err(()) => CsrfState {
+            raised: true,
+            ..Default::default()
+        },
     }
 }
 
@@ -180,7 +203,13 @@ fn check_referer(
         .collect();
     let (scheme, netloc) = urlsplit_scheme_netloc(&referer);
     if netloc.contains('[') != netloc.contains(']') {
-        return Err(Reject::new(MALFORMED));
+        // urlsplit raises "Invalid IPv6 URL": 4.0+ refuse; 3.2 does not
+        // catch it, and the exception leaves Django.
+        return Err(if version.is_4_or_later() {
+            Reject::new(MALFORMED)
+        } else {
+            Reject::escaping("ValueError: Invalid IPv6 URL")
+        });
     }
     if scheme.is_empty() || netloc.is_empty() {
         return Err(Reject::new(MALFORMED));
@@ -259,9 +288,14 @@ pub fn check_token(
         } else {
             post_token
         };
-        return match token::sanitize_3_2(given) {
-            Some(t) if token::masked_tokens_match_3_2(&t, secret) => Ok(()),
-            _ => Err(Reject::new("CSRF token missing or incorrect.")),
+        // `_sanitize_token` swaps a bad token for a random (valid) one.
+        let given =
+            token::sanitize_3_2(given).unwrap_or_else(|| token::mask(&token::random_secret()));
+        // Cookie secrets were sanitised; a session's is unmasked unchecked.
+        return match token::masked_tokens_match_3_2(&given, secret) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Reject::new("CSRF token missing or incorrect.")),
+            Err(()) => Err(Reject::escaping("ValueError in _unmask_cipher_token")),
         };
     }
     let (given, source) = if post_token.is_empty() {

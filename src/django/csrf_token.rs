@@ -41,6 +41,35 @@ fn index(c: u8) -> Option<usize> {
     CSRF_ALLOWED_CHARS.bytes().position(|a| a == c)
 }
 
+/// 3.2 `_unmask_cipher_token` on a token nobody checked (the session's,
+/// with CSRF_USE_SESSIONS): Python's `zip` stops at the shorter of the
+/// cipher (`token[32:]`) and the mask, and `str.index` raises on a character
+/// outside the alphabet (`Err`: the exception escapes Django).
+pub fn unmask_unchecked_3_2(token: &str) -> Result<String, ()> {
+    let chars: Vec<char> = token.chars().collect();
+    let (mask, cipher) = chars.split_at(chars.len().min(CSRF_SECRET_LENGTH));
+    let alphabet = CSRF_ALLOWED_CHARS.as_bytes();
+    let pos = |c: char| u8::try_from(c).ok().and_then(index).ok_or(());
+    let mut secret = String::new();
+    for (i, &c) in cipher.iter().enumerate() {
+        let x = pos(c)?;
+        let Some(&m) = mask.get(i) else { break };
+        let y = pos(m)?;
+        secret.push(alphabet[(x + alphabet.len() - y) % alphabet.len()] as char);
+    }
+    Ok(secret)
+}
+
+/// 4.2+ with CSRF_USE_SESSIONS: a 64-character session token is unmasked
+/// unchecked; a character outside the alphabet raises (`Err`).
+pub fn unmask_unchecked(token: &str) -> Result<String, ()> {
+    if token.bytes().all(|b| index(b).is_some()) {
+        Ok(unmask(token))
+    } else {
+        Err(())
+    }
+}
+
 /// `_unmask_cipher_token`: 64-char masked token → 32-char secret.
 ///
 /// Returns an empty string (which matches no secret) if the token is not 64
@@ -119,11 +148,13 @@ pub fn token_matches(request_token: &str, secret: &str) -> bool {
     token.len() == CSRF_SECRET_LENGTH && bool::from(token.as_bytes().ct_eq(secret.as_bytes()))
 }
 
-/// 3.2 `_compare_masked_tokens`: both 64-char masked; unmask both and compare.
-pub fn masked_tokens_match_3_2(request_token: &str, cookie_token: &str) -> bool {
+/// 3.2 `_compare_masked_tokens(request_token, stored)`: the request token
+/// was sanitised (64 valid characters); the stored one is unmasked as is,
+/// and `Err` when that raises.
+pub fn masked_tokens_match_3_2(request_token: &str, stored: &str) -> Result<bool, ()> {
     let a = unmask(request_token);
-    let b = unmask(cookie_token);
-    a.len() == CSRF_SECRET_LENGTH && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+    let b = unmask_unchecked_3_2(stored)?;
+    Ok(a.len() == CSRF_SECRET_LENGTH && bool::from(a.as_bytes().ct_eq(b.as_bytes())))
 }
 
 #[cfg(test)]
@@ -154,7 +185,7 @@ mod tests {
             assert_eq!(unmask(&token), secret);
             assert!(token_matches(&token, &secret));
             assert!(token_matches(&secret, &secret));
-            assert!(masked_tokens_match_3_2(&token, &mask(&secret)));
+            assert_eq!(masked_tokens_match_3_2(&token, &mask(&secret)), Ok(true));
         }
     }
 
@@ -191,12 +222,24 @@ mod tests {
         assert!(token_matches(SECRET, SECRET));
         assert!(!token_matches(TOKEN, "bbcdefghijklmnopqrstuvwxyzABCDEF"));
         assert!(!token_matches(&TOKEN.replace('Q', "R"), SECRET));
-        assert!(masked_tokens_match_3_2(TOKEN, &mask(SECRET)));
-        assert!(!masked_tokens_match_3_2(
-            TOKEN,
-            &mask("bbcdefghijklmnopqrstuvwxyzABCDEF")
-        ));
-        assert!(!masked_tokens_match_3_2("", ""));
+        assert_eq!(masked_tokens_match_3_2(TOKEN, &mask(SECRET)), Ok(true));
+        assert_eq!(
+            masked_tokens_match_3_2(TOKEN, &mask("bbcdefghijklmnopqrstuvwxyzABCDEF")),
+            Ok(false)
+        );
+        assert_eq!(masked_tokens_match_3_2("", ""), Ok(false));
+        // 3.2 with CSRF_USE_SESSIONS (research p6): zip stops at the mask's
+        // end, so extra characters after a masked token still match; a
+        // short one never does; a bad character raises.
+        assert_eq!(
+            masked_tokens_match_3_2(TOKEN, &format!("{TOKEN}abcdef")),
+            Ok(true)
+        );
+        assert_eq!(masked_tokens_match_3_2(TOKEN, "abcdefghij"), Ok(false));
+        assert_eq!(
+            masked_tokens_match_3_2(TOKEN, &format!("{}-", &TOKEN[..63])),
+            Err(())
+        );
         assert!(!token_matches("", ""));
         assert_eq!(unmask("short"), "");
         assert_eq!(unmask(&format!("{}-", &TOKEN[..63])), "");

@@ -18,7 +18,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::config::Settings;
+use crate::config::{Compat, Settings};
 use crate::django::cache::RedisCache;
 use crate::django::cookies::{parse_cookie, SetCookie};
 use crate::django::form::{self, BodyInfo, FormData, NoFiles};
@@ -110,6 +110,15 @@ impl App {
 
     fn version(&self) -> DjangoVersion {
         self.settings.django_version
+    }
+
+    /// django-chunked-upload 2.0.0 filters and creates uploads by `user`
+    /// whatever the model: for a logged-in user of a model without that
+    /// field, Django fails (FieldError / TypeError, 500).
+    fn user_field_breaks_upstream(&self) -> bool {
+        self.settings.compat == Compat::Upstream
+            && self.settings.auth_required
+            && !self.uploads.has_user
     }
 
     /// `USE_TZ` and `TIME_ZONE`, as the views see times.
@@ -204,7 +213,11 @@ fn raw_host(settings: &Settings, headers: &HeaderMap) -> String {
         .flatten()
         .map(str::to_owned)
         .unwrap_or_else(|| settings.listen.port().to_string());
-    let default_port = if is_secure(settings, headers) { "443" } else { "80" };
+    let default_port = if is_secure(settings, headers) {
+        "443"
+    } else {
+        "80"
+    };
     if port == default_port {
         server_name
     } else {
@@ -227,6 +240,15 @@ fn is_secure(settings: &Settings, headers: &HeaderMap) -> bool {
     } else {
         value.split(',').next().unwrap_or("").trim() == secure_value
     }
+}
+
+/// CsrfViewMiddleware's 403, or the WSGI server's 500 when Django raised.
+fn csrf_refusal(version: DjangoVersion, r: &csrf::Reject, out: &mut Outgoing) -> Reply {
+    if r.escapes {
+        out.layers = Layers::Server;
+        return Reply::wsgi_server_error();
+    }
+    Reply::csrf_forbidden(version, r.page())
 }
 
 /// `get_full_path_with_slash`: the path plus `/`, and the query string.
@@ -315,6 +337,11 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 cookies.get(&settings.csrf_cookie_name).map(String::as_str),
             )
         };
+        if csrf_state.raised {
+            tracing::error!("CSRF_USE_SESSIONS: the session's _csrftoken cannot be unmasked");
+            out.layers = Layers::Server;
+            break 'reply Reply::wsgi_server_error();
+        }
         if let Some(location) = redirect {
             // 4.2+: the resolver's 404 becomes the redirect in
             // CommonMiddleware.process_response; 6.x adds Content-Length.
@@ -347,7 +374,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 csrf::before_body(version, &settings.csrf_trusted_origins, &csrf_state, &facts)
             {
                 tracing::warn!("Forbidden ({}): {}", r.reason, parts.uri.path());
-                break 'reply Reply::csrf_forbidden(version, r.page());
+                break 'reply csrf_refusal(version, &r, &mut out);
             }
         }
         let header_token = header(&parts.headers, &settings.csrf_header);
@@ -361,7 +388,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                     header_token,
                 ) {
                     tracing::warn!("Forbidden ({}): {}", r.reason, parts.uri.path());
-                    break 'reply Reply::csrf_forbidden(version, r.page());
+                    break 'reply csrf_refusal(version, &r, &mut out);
                 }
             }
             break 'reply if method == "OPTIONS" {
@@ -425,7 +452,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 if let Some(p) = pending {
                     p.abandon(&ctx).await;
                 }
-                break 'reply Reply::csrf_forbidden(version, r.page());
+                break 'reply csrf_refusal(version, &r, &mut out);
             }
         }
         run_view(&mut ctx, view, form, pending).await
@@ -465,6 +492,29 @@ async fn run_view(
 }
 
 async fn dispatch(
+    ctx: &mut Ctx<'_>,
+    view: View,
+    form: FormData,
+    pending: Option<upload::Pending>,
+    user_id: Option<i64>,
+) -> Reply {
+    if user_id.is_some() && ctx.app.user_field_breaks_upstream() {
+        let named = |k| form.get(k).is_some_and(|v| !v.is_empty());
+        match (view, pending) {
+            (View::Upload, Some(p)) => {
+                p.abandon(ctx).await;
+                return ctx.internal("upload", "the upload model has no user field (2.0.0)");
+            }
+            (View::Complete, _) if named("upload_id") && named("md5") => {
+                return ctx.internal("complete", "the upload model has no user field (2.0.0)");
+            }
+            (_, pending) => return dispatch_view(ctx, view, form, pending, user_id).await,
+        }
+    }
+    dispatch_view(ctx, view, form, pending, user_id).await
+}
+
+async fn dispatch_view(
     ctx: &mut Ctx<'_>,
     view: View,
     form: FormData,

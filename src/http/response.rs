@@ -86,6 +86,21 @@ impl Reply {
         }
     }
 
+    /// gunicorn's own page (`util.write_error`) for an exception that
+    /// escaped Django: the reference deployment runs Django under gunicorn.
+    pub fn wsgi_server_error() -> Reply {
+        const BODY: &[u8] = b"<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n";
+        Reply {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            headers: vec![
+                ("Connection", "close".into()),
+                ("Content-Type", "text/html".into()),
+                ("Content-Length", BODY.len().to_string()),
+            ],
+            body: Bytes::from_static(BODY),
+        }
+    }
+
     /// CommonMiddleware's APPEND_SLASH `HttpResponsePermanentRedirect`.
     pub fn permanent_redirect(location: &str) -> Reply {
         Reply {
@@ -124,6 +139,8 @@ pub enum Layers {
     /// Only SessionMiddleware and SecurityMiddleware (DisallowedHost, and
     /// the redirect that 4.2/5.2 return from `process_response` as is).
     Outer,
+    /// None: an exception left Django and the WSGI server answered.
+    Server,
 }
 
 /// What the middleware layers contribute on the way out.
@@ -137,7 +154,13 @@ pub struct Outgoing {
     pub session_cookie: Option<SetCookie>,
 }
 
-pub fn finish(reply: Reply, out: Outgoing, version: DjangoVersion) -> Response {
+pub fn finish(reply: Reply, mut out: Outgoing, version: DjangoVersion) -> Response {
+    if out.layers == Layers::Server {
+        out = Outgoing {
+            layers: Layers::Server,
+            ..Default::default()
+        };
+    }
     let mut headers: Vec<(&'static str, String)> = reply.headers;
     let has =
         |h: &Vec<(&'static str, String)>, n: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
@@ -163,10 +186,12 @@ pub fn finish(reply: Reply, out: Outgoing, version: DjangoVersion) -> Response {
     if let Some(c) = out.session_cookie {
         cookies.push(c);
     }
-    headers.push(("X-Content-Type-Options", "nosniff".into()));
-    headers.push(("Referrer-Policy", "same-origin".into()));
-    if version.is_4_or_later() {
-        headers.push(("Cross-Origin-Opener-Policy", "same-origin".into()));
+    if out.layers != Layers::Server {
+        headers.push(("X-Content-Type-Options", "nosniff".into()));
+        headers.push(("Referrer-Policy", "same-origin".into()));
+        if version.is_4_or_later() {
+            headers.push(("Cross-Origin-Opener-Policy", "same-origin".into()));
+        }
     }
     let sized = has(&headers, "Content-Length");
     // Without Content-Length Django's response goes out chunked; so does ours.

@@ -142,6 +142,9 @@ impl<'a, 'c> UploadSink<'a, 'c> {
         fields: &[(String, String)],
     ) -> Result<(Landing, std::fs::File, u64, Option<Md5>), ParseError> {
         let app = self.ctx.app;
+        if app.user_field_breaks_upstream() {
+            return spool(self.ctx).await;
+        }
         let user_id = if app.settings.auth_required {
             let ctx = &mut *self.ctx;
             match session::peek_user(&mut ctx.session, &app.sessions, &app.settings, ctx.now).await
