@@ -109,7 +109,7 @@ pub fn process_request_session(version: DjangoVersion, stored: Option<&str>) -> 
             secret: Some(secret),
             ..Default::default()
         },
-        Err(()) => CsrfState {
+        Err(token::UnmaskError) => CsrfState {
             raised: true,
             ..Default::default()
         },
@@ -295,7 +295,7 @@ pub fn check_token(
         return match token::masked_tokens_match_3_2(&given, secret) {
             Ok(true) => Ok(()),
             Ok(false) => Err(Reject::new("CSRF token missing or incorrect.")),
-            Err(()) => Err(Reject::escaping("ValueError in _unmask_cipher_token")),
+            Err(token::UnmaskError) => Err(Reject::escaping("ValueError in _unmask_cipher_token")),
         };
     }
     let (given, source) = if post_token.is_empty() {

@@ -41,15 +41,19 @@ fn index(c: u8) -> Option<usize> {
     CSRF_ALLOWED_CHARS.bytes().position(|a| a == c)
 }
 
+/// A character outside the alphabet: `str.index` raises ValueError.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnmaskError;
+
 /// 3.2 `_unmask_cipher_token` on a token nobody checked (the session's,
 /// with CSRF_USE_SESSIONS): Python's `zip` stops at the shorter of the
 /// cipher (`token[32:]`) and the mask, and `str.index` raises on a character
 /// outside the alphabet (`Err`: the exception escapes Django).
-pub fn unmask_unchecked_3_2(token: &str) -> Result<String, ()> {
+pub fn unmask_unchecked_3_2(token: &str) -> Result<String, UnmaskError> {
     let chars: Vec<char> = token.chars().collect();
     let (mask, cipher) = chars.split_at(chars.len().min(CSRF_SECRET_LENGTH));
     let alphabet = CSRF_ALLOWED_CHARS.as_bytes();
-    let pos = |c: char| u8::try_from(c).ok().and_then(index).ok_or(());
+    let pos = |c: char| u8::try_from(c).ok().and_then(index).ok_or(UnmaskError);
     let mut secret = String::new();
     for (i, &c) in cipher.iter().enumerate() {
         let x = pos(c)?;
@@ -62,11 +66,11 @@ pub fn unmask_unchecked_3_2(token: &str) -> Result<String, ()> {
 
 /// 4.2+ with CSRF_USE_SESSIONS: a 64-character session token is unmasked
 /// unchecked; a character outside the alphabet raises (`Err`).
-pub fn unmask_unchecked(token: &str) -> Result<String, ()> {
+pub fn unmask_unchecked(token: &str) -> Result<String, UnmaskError> {
     if token.bytes().all(|b| index(b).is_some()) {
         Ok(unmask(token))
     } else {
-        Err(())
+        Err(UnmaskError)
     }
 }
 
@@ -151,7 +155,7 @@ pub fn token_matches(request_token: &str, secret: &str) -> bool {
 /// 3.2 `_compare_masked_tokens(request_token, stored)`: the request token
 /// was sanitised (64 valid characters); the stored one is unmasked as is,
 /// and `Err` when that raises.
-pub fn masked_tokens_match_3_2(request_token: &str, stored: &str) -> Result<bool, ()> {
+pub fn masked_tokens_match_3_2(request_token: &str, stored: &str) -> Result<bool, UnmaskError> {
     let a = unmask(request_token);
     let b = unmask_unchecked_3_2(stored)?;
     Ok(a.len() == CSRF_SECRET_LENGTH && bool::from(a.as_bytes().ct_eq(b.as_bytes())))
@@ -238,7 +242,7 @@ mod tests {
         assert_eq!(masked_tokens_match_3_2(TOKEN, "abcdefghij"), Ok(false));
         assert_eq!(
             masked_tokens_match_3_2(TOKEN, &format!("{}-", &TOKEN[..63])),
-            Err(())
+            Err(UnmaskError)
         );
         assert!(!token_matches("", ""));
         assert_eq!(unmask("short"), "");
