@@ -8,6 +8,7 @@ use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::config::{RawSettings, Settings};
+use crate::django::cache::RedisCache;
 use crate::django::session_backends::Engine;
 use crate::http::{self, App};
 use crate::store::{db, migrate};
@@ -190,27 +191,60 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
     if let Some(s) = &settings {
         match tokio::time::timeout(std::time::Duration::from_secs(10), async {
             let pool = db::connect(&s.database_url, 1, std::time::Duration::from_secs(10)).await?;
-            let mut missing = Vec::new();
-            let mut tables = vec![s.auth_user_table.as_str(), s.chunked_upload_table.as_str()];
-            if matches!(s.session_engine, Engine::Db | Engine::CachedDb) {
-                tables.push("django_session");
+            let mut found = Vec::new();
+            if matches!(s.session_engine, Engine::Db | Engine::CachedDb)
+                && !migrate::table_exists(&pool, "django_session").await?
+            {
+                found.push(
+                    "database: table django_session is missing (run `chunked-upload migrate`)"
+                        .to_owned(),
+                );
             }
-            for t in tables {
-                if !migrate::table_exists(&pool, t).await? {
-                    missing.push(t.to_owned());
+            // The upload and user tables must have the columns we use.
+            let hint = |e: String| {
+                if e.ends_with("does not exist") {
+                    format!("{e} (run `chunked-upload migrate`, or Django's migrate)")
+                } else {
+                    e
                 }
+            };
+            if let Err(e) = db::UploadTable::inspect(&pool, &s.chunked_upload_table).await {
+                found.push(format!("CHUNKED_UPLOAD_TABLE: {}", hint(e)));
             }
-            Ok::<_, sqlx::Error>(missing)
+            if let Err(e) = db::UserTable::inspect(&pool, &s.auth_user_table).await {
+                found.push(format!("AUTH_USER_TABLE: {}", hint(e)));
+            }
+            Ok::<_, sqlx::Error>(found)
         })
         .await
         {
-            Ok(Ok(missing)) => {
-                problems.extend(missing.into_iter().map(|t| {
-                    format!("database: table {t} is missing (run `chunked-upload migrate`)")
-                }))
-            }
+            Ok(Ok(found)) => problems.extend(found),
             Ok(Err(e)) => problems.push(format!("DATABASE_URL: cannot use the database: {e}")),
             Err(_) => problems.push("DATABASE_URL: the database did not answer within 10 s".into()),
+        }
+        if let Some(config) = &s.session_cache {
+            let reachable = match RedisCache::new(config.clone()) {
+                Ok(cache) => tokio::time::timeout(std::time::Duration::from_secs(10), cache.ping())
+                    .await
+                    .map_err(|_| "no answer within 10 s".to_owned())
+                    .and_then(|r| r.map_err(|e| e.to_string())),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = reachable {
+                problems.push(format!("CACHES: {} is not reachable: {e}", config.location));
+            }
+        }
+        if s.session_engine == Engine::File {
+            let probe = s.session_file_path.join(".chunked-upload-check");
+            match std::fs::write(&probe, b"") {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&probe);
+                }
+                Err(e) => problems.push(format!(
+                    "SESSION_FILE_PATH: {} is not writable: {e}",
+                    s.session_file_path.display()
+                )),
+            }
         }
         let probe = s.media_root.join(".chunked-upload-check");
         match std::fs::create_dir_all(&s.media_root).and_then(|_| std::fs::write(&probe, b"")) {

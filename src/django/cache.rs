@@ -187,13 +187,11 @@ impl RedisCache {
         Ok(())
     }
 
-    /// `key in cache`.
-    pub async fn has_key(&self, key: &str) -> Result<bool, CacheError> {
+    /// Whether the server answers (`chunked-upload check`).
+    pub async fn ping(&self) -> Result<(), CacheError> {
         let mut conn = self.conn().await?;
-        Ok(redis::cmd("EXISTS")
-            .arg(self.make_key(key))
-            .query_async(&mut conn)
-            .await?)
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
     }
 }
 
