@@ -100,6 +100,8 @@ pub struct RawSettings {
     pub db_timeout: Option<String>,
     #[arg(long, env = "CACHES", hide_env_values = true)]
     pub caches: Option<String>,
+    #[arg(long, env = "SESSION_SERIALIZER")]
+    pub session_serializer: Option<String>,
     #[arg(long, env = "SESSION_CACHE_ALIAS")]
     pub session_cache_alias: Option<String>,
     #[arg(long, env = "SESSION_FILE_PATH")]
@@ -575,6 +577,19 @@ impl Settings {
             .filter(|n| *n > 0)
             .ok_or_else(|| err("DB_POOL_SIZE", "must be at least 1"))?;
 
+        // Sessions signed with PickleSerializer (3.2, 4.2) would need a pickle
+        // reader for arbitrary objects; refuse them rather than read `{}`.
+        match present(&raw.session_serializer) {
+            None
+            | Some("django.contrib.sessions.serializers.JSONSerializer")
+            | Some("django.core.signing.JSONSerializer") => {}
+            Some(other) => {
+                return Err(err(
+                    "SESSION_SERIALIZER",
+                    format!("{other:?} is not supported (only JSONSerializer, Django's default)"),
+                ))
+            }
+        }
         let use_tz = boolean("USE_TZ", &raw.use_tz, true)?;
         let csrf_use_sessions = boolean("CSRF_USE_SESSIONS", &raw.csrf_use_sessions, false)?;
         let session_cache_alias = present(&raw.session_cache_alias).unwrap_or("default");
@@ -780,6 +795,41 @@ mod tests {
         let mut r = base();
         r.time_zone = Some("Mars/Olympus".into());
         assert_eq!(Settings::from_raw(&r).unwrap_err().var, "TIME_ZONE");
+        let mut r = base();
+        r.session_serializer = Some("django.contrib.sessions.serializers.PickleSerializer".into());
+        assert_eq!(
+            Settings::from_raw(&r).unwrap_err().var,
+            "SESSION_SERIALIZER"
+        );
+        let mut r = base();
+        r.session_engine = Some("django.contrib.sessions.backends.cached_db".into());
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "CACHES");
+        r.caches = Some("memcached://127.0.0.1:11211".into());
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "CACHES");
+        r.caches = Some("redis://127.0.0.1:6379/2?KEY_PREFIX=site&VERSION=3".into());
+        let cache = Settings::from_raw(&r).unwrap().session_cache.unwrap();
+        assert_eq!(
+            (
+                cache.key_prefix.as_str(),
+                cache.version,
+                cache.pickle_protocol
+            ),
+            ("site", 3, 5)
+        );
+        assert_eq!(cache.location, "redis://127.0.0.1:6379/2");
+        r.caches = Some(
+            r#"{"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://h:1/0"}}"#
+                .into(),
+        );
+        let cache = Settings::from_raw(&r).unwrap().session_cache.unwrap();
+        assert_eq!(
+            (cache.flavor, cache.pickle_protocol),
+            (Flavor::DjangoRedis, 4)
+        );
+        // 3.2 has no built-in RedisCache.
+        r.django_version = Some("3.2".into());
+        r.caches = Some("redis://127.0.0.1:6379/2".into());
+        assert_eq!(Settings::from_raw(&r).unwrap_err().var, "CACHES");
     }
 
     #[test]
