@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 import psycopg2
 
+import sessionstores
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 REFSITE = os.path.join(HERE, 'refsite')
@@ -47,6 +49,7 @@ PROFILES = {
     'dj42': {'venv': '.venv-dj42', 'django_version': '4.2', 'compat': 'patched'},
     'patched': {'venv': '.venv-patched', 'django_version': '5.2', 'compat': 'patched'},
     'dj60': {'venv': '.venv-dj60', 'django_version': '6.0', 'compat': 'patched'},
+    'dj61': {'venv': '.venv-dj61', 'django_version': '6.1', 'compat': 'patched'},
 }
 
 CSRF_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
@@ -207,13 +210,13 @@ def multipart(parts, boundary=BOUNDARY):
 # processes
 
 class Proc:
-    def __init__(self, name, cmd, env, cwd, logdir):
+    def __init__(self, name, cmd, env, cwd, logdir, umask=0o022):
         self.name = name
         self.log_path = os.path.join(logdir, name + '.log')
         self.cmd = cmd
         self._log = open(self.log_path, 'wb')
         self.p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, preexec_fn=lambda: os.umask(0o022),
+                                  stdin=subprocess.DEVNULL, preexec_fn=lambda: os.umask(umask),
                                   start_new_session=True)
 
     def log_tail(self, n=4000):
@@ -267,18 +270,18 @@ def run_manage(profile, env, *args):
     return r.stdout.decode('utf-8', 'replace')
 
 
-def start_django(profile, name, port, env, logdir):
+def start_django(profile, name, port, env, logdir, umask=0o022):
     gunicorn = os.path.join(HERE, PROFILES[profile]['venv'], 'bin', 'gunicorn')
     cmd = [gunicorn, '--workers', '2', '--worker-class', 'sync', '--bind', '127.0.0.1:%d' % port,
            '--timeout', '120', '--graceful-timeout', '5', 'refsite.wsgi:application']
-    return Proc(name, cmd, env, REFSITE, logdir)
+    return Proc(name, cmd, env, REFSITE, logdir, umask)
 
 
 def candidate_binary():
     return os.environ.get('CHUNKED_UPLOAD_BIN') or os.path.join(REPO, 'target', 'release', 'chunked-upload')
 
 
-def start_rust(profile, name, port, env, logdir):
+def start_rust(profile, name, port, env, logdir, umask=0o022):
     binary = candidate_binary()
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         raise RuntimeError('candidate binary %r does not exist or is not executable; build it '
@@ -288,21 +291,27 @@ def start_rust(profile, name, port, env, logdir):
     env['LISTEN'] = '127.0.0.1:%d' % port
     env['CHUNKED_UPLOAD_COMPAT'] = PROFILES[profile]['compat']
     env['DJANGO_VERSION'] = PROFILES[profile]['django_version']
-    return Proc(name, [binary, 'serve'], env, REPO, logdir)
+    return Proc(name, [binary, 'serve'], env, REPO, logdir, umask)
 
 
 # --------------------------------------------------------------------------
 # database / media state
 
 UPLOAD_TABLE = 'chunked_upload_chunkedupload'
+# Tables of AbstractChunkedUpload subclasses a site may use (CHUNKED_UPLOAD_TABLE);
+# the refsite's `custom_upload` app creates them in every world.
+UPLOAD_TABLES = (UPLOAD_TABLE, 'custom_upload_myupload', 'custom_upload_myanonupload')
 
 
 class State:
-    def __init__(self, rows, sessions, seq, media):
+    def __init__(self, rows, sessions, seq, media, table=UPLOAD_TABLE, redis=None, files=None):
         self.rows = rows            # upload_id -> {column: value}
         self.sessions = sessions    # session_key -> (session_data, expire_date)
         self.seq = seq              # (last_value, is_called)
         self.media = media          # relpath -> ('d', mode) | ('f', mode, bytes)
+        self.table = table          # the upload table `rows` come from
+        self.redis = redis          # None, or the world's Redis db: key -> (type, bytes, pttl)
+        self.files = files          # None, or SESSION_FILE_PATH: name -> (kind, mode, bytes, mtime_ns)
 
 
 def scan_media(root):
@@ -345,8 +354,8 @@ class DB:
         self.url = url
         self.conn = psycopg2.connect(url, options='-c TimeZone=UTC')
         self.conn.autocommit = True
-        self._cols = None
-        self._seq = None
+        self._cols = {}             # table -> column names
+        self._seq = {}              # table -> its id sequence
 
     def q(self, sql, args=()):
         with self.conn.cursor() as c:
@@ -355,46 +364,50 @@ class DB:
                 return c.fetchall()
             return None
 
-    def upload_columns(self):
-        if self._cols is None:
+    def upload_columns(self, table=UPLOAD_TABLE):
+        if table not in self._cols:
             with self.conn.cursor() as c:
-                c.execute('SELECT * FROM %s LIMIT 0' % UPLOAD_TABLE)
-                self._cols = [d[0] for d in c.description]
-            self._seq = self.q("SELECT pg_get_serial_sequence(%s, 'id')", (UPLOAD_TABLE,))[0][0]
-        return self._cols
+                c.execute('SELECT * FROM %s LIMIT 0' % table)
+                self._cols[table] = [d[0] for d in c.description]
+            self._seq[table] = self.q("SELECT pg_get_serial_sequence(%s, 'id')", (table,))[0][0]
+        return self._cols[table]
 
-    def upload_row(self, upload_id):
-        cols = self.upload_columns()
-        rows = self.q('SELECT * FROM %s WHERE upload_id = %%s' % UPLOAD_TABLE, (upload_id,))
+    def upload_tables(self):
+        """The UPLOAD_TABLES that exist in this database."""
+        return [t for t in UPLOAD_TABLES if self.q('SELECT to_regclass(%s)', (t,))[0][0] is not None]
+
+    def upload_row(self, upload_id, table=UPLOAD_TABLE):
+        cols = self.upload_columns(table)
+        rows = self.q('SELECT * FROM %s WHERE upload_id = %%s' % table, (upload_id,))
         return dict(zip(cols, rows[0])) if rows else None
 
-    def snapshot_db(self):
-        cols = self.upload_columns()
+    def snapshot_db(self, table=UPLOAD_TABLE):
+        cols = self.upload_columns(table)
         rows = {}
-        for r in self.q('SELECT * FROM %s ORDER BY id' % UPLOAD_TABLE):
+        for r in self.q('SELECT * FROM %s ORDER BY id' % table):
             d = dict(zip(cols, r))
             rows[d['upload_id']] = d
         sessions = {k: (data, exp) for k, data, exp in
                     self.q('SELECT session_key, session_data, expire_date FROM django_session')}
-        seq = tuple(self.q('SELECT last_value, is_called FROM %s' % self._seq)[0])
+        seq = tuple(self.q('SELECT last_value, is_called FROM %s' % self._seq[table])[0])
         return rows, sessions, seq
 
-    def restore_db(self, rows, sessions, seq):
-        cols = self.upload_columns()
+    def restore_db(self, rows, sessions, seq, table=UPLOAD_TABLE):
+        cols = self.upload_columns(table)
         collist = ', '.join('"%s"' % c for c in cols)
         ph = ', '.join(['%s'] * len(cols))
         with self.conn.cursor() as c:
             c.execute('BEGIN')
             try:
-                c.execute('DELETE FROM %s' % UPLOAD_TABLE)
+                c.execute('DELETE FROM %s' % table)
                 for r in sorted(rows.values(), key=lambda r: r['id']):
-                    c.execute('INSERT INTO %s (%s) VALUES (%s)' % (UPLOAD_TABLE, collist, ph),
+                    c.execute('INSERT INTO %s (%s) VALUES (%s)' % (table, collist, ph),
                               [r[k] for k in cols])
                 c.execute('DELETE FROM django_session')
                 for k, (data, exp) in sessions.items():
                     c.execute('INSERT INTO django_session (session_key, session_data, expire_date) '
                               'VALUES (%s, %s, %s)', (k, data, exp))
-                c.execute('SELECT setval(%s, %s, %s)', (self._seq, seq[0], seq[1]))
+                c.execute('SELECT setval(%s, %s, %s)', (self._seq[table], seq[0], seq[1]))
                 c.execute('COMMIT')
             except Exception:
                 c.execute('ROLLBACK')
@@ -427,6 +440,11 @@ def _cookie_equal(a, b, tolerance=2):
 RANDOM_CSRF_RE = re.compile(r'^(csrftoken)=([A-Za-z0-9]{32})(;.*)?$')
 
 
+def random_csrf_cookie(set_cookie, name='csrftoken'):
+    """Match a Set-Cookie of a 32-character CSRF secret under cookie `name`."""
+    return re.match(r'^(%s)=([A-Za-z0-9]{32})(;.*)?$' % re.escape(name), set_cookie)
+
+
 # --------------------------------------------------------------------------
 # the world of one profile: database + media root shared by all its servers
 
@@ -439,8 +457,16 @@ class World:
     EXPIRATION = 86400
     UPLOAD_PATH = 'chunked_uploads/%Y/%m/%d'
 
-    def __init__(self, profile, db_url, media_root, logdir, candidate_kind):
+    def __init__(self, profile, db_url, media_root, logdir, candidate_kind, engine=None,
+                 redis_location=None, session_dir=None):
+        """engine: a sessionstores.ENGINES entry (None = db); redis_location:
+        redis://host:port/N, this world's own Redis database (cache engines);
+        session_dir: this world's SESSION_FILE_PATH (file engine)."""
         self.profile = profile
+        self.engine = engine or sessionstores.ENGINES['db']
+        self.redis_location = redis_location
+        self.redis = sessionstores.RedisStore(redis_location) if self.engine.uses_redis else None
+        self.session_dir = session_dir if self.engine.uses_files else None
         self.django_version = PROFILES[profile]['django_version']
         self.db_url = db_url
         self.media_root = media_root
@@ -472,6 +498,7 @@ class World:
             'CSRF_TRUSTED_ORIGINS': 'http://trusted.example',
             'CHUNKED_UPLOAD_EXPIRATION_DELTA': str(self.EXPIRATION),
         })
+        env.update(self.engine.env(self.redis_location, self.session_dir))
         env.update(extra or {})
         return env
 
@@ -480,7 +507,8 @@ class World:
 
     def reset(self):
         """Before each test: no uploads, no sessions, empty MEDIA_ROOT."""
-        self.db.q('DELETE FROM %s' % UPLOAD_TABLE)
+        for table in self.db.upload_tables():
+            self.db.q('DELETE FROM %s' % table)
         self.db.q('DELETE FROM django_session')
         for name in os.listdir(self.media_root):
             full = os.path.join(self.media_root, name)
@@ -488,25 +516,93 @@ class World:
                 shutil.rmtree(full)
             else:
                 os.unlink(full)
+        if self.redis is not None:
+            self.redis.flush()
+        if self.session_dir is not None:
+            sessionstores.clear_dir(self.session_dir)
 
-    def snapshot(self):
-        rows, sessions, seq = self.db.snapshot_db()
-        return State(rows, sessions, seq, scan_media(self.media_root))
+    def snapshot(self, table=UPLOAD_TABLE):
+        rows, sessions, seq = self.db.snapshot_db(table)
+        return State(rows, sessions, seq, scan_media(self.media_root), table,
+                     redis=self.redis.snapshot() if self.redis is not None else None,
+                     files=(sessionstores.scan_session_files(self.session_dir)
+                            if self.session_dir is not None else None))
 
     def restore(self, state):
-        self.db.restore_db(state.rows, state.sessions, state.seq)
+        self.db.restore_db(state.rows, state.sessions, state.seq, state.table)
         restore_media(self.media_root, state.media)
+        if self.redis is not None:
+            self.redis.restore(state.redis or {})
+        if self.session_dir is not None:
+            sessionstores.restore_session_files(self.session_dir, state.files or {})
 
-    def make_session(self, data):
-        """Create a session row with arbitrary data, written by Django's own SessionStore."""
-        code = ('import json,sys\n'
-                'from django.contrib.sessions.backends.db import SessionStore\n'
-                's = SessionStore()\n'
-                's.update(json.loads(%r))\n'
-                's.create()\n'
-                'print("KEY=" + s.session_key)\n' % json.dumps(data))
-        out = run_manage(self.profile, self.server_env(), 'shell', '-c', code)
-        return re.search(r'KEY=(\w+)', out).group(1)
+    # -- the session store of this world's engine ----------------------------
+    def session_cache_keys(self, session_key):
+        """The Redis keys holding `session_key` (whatever KEY_PREFIX/VERSION made of them)."""
+        return [k for k in self.redis.keys() if k.endswith(session_key.encode())] if self.redis else []
+
+    def session_file(self, session_key, cookie_name='sessionid'):
+        return os.path.join(self.session_dir, cookie_name + session_key)
+
+    def session_stored(self, session_key):
+        """Whether the engine's store still holds `session_key` (row, cache entry or
+        file); None for signed_cookies, which stores nothing."""
+        kind = self.engine.kind
+        if kind == 'signed_cookies':
+            return None
+        found = False
+        if kind in ('db', 'cached_db'):
+            found = bool(self.db.q('SELECT 1 FROM django_session WHERE session_key = %s', (session_key,)))
+        if kind in ('cache', 'cached_db'):
+            found = found or bool(self.session_cache_keys(session_key))
+        if kind == 'file':
+            found = os.path.exists(self.session_file(session_key))
+        return found
+
+    def make_session(self, data, user_id=None, legacy_hash=False, legacy_format=False,
+                     time_shift=0, expiry=None, extra_env=None):
+        """Create a session with arbitrary `data`, written by Django's own
+        SessionStore of this world's SESSION_ENGINE (in the profile's venv), and
+        return its key (signed_cookies: the cookie value).
+        user_id: add the keys login() writes for that user (id, ModelBackend, auth hash).
+        legacy_hash: 3.2 only, the pre-3.1 SHA-1 auth hash (_legacy_get_session_auth_hash).
+        legacy_format: 3.2 only, DEFAULT_HASHING_ALGORITHM='sha1' while saving (db/file:
+        the pre-3.1 base64 hash:json format; signed_cookies: a SHA-1 signature).
+        time_shift: seconds added to time.time() while saving (signing timestamps).
+        expiry: set_expiry() argument: an int (seconds) or {'datetime_offset': seconds}."""
+        opts = {'data': data, 'user_id': user_id, 'legacy_hash': legacy_hash,
+                'legacy_format': legacy_format, 'time_shift': time_shift, 'expiry': expiry}
+        code = '''
+import datetime, json, time
+from importlib import import_module
+from unittest import mock
+from django.conf import settings
+from django.contrib import auth
+from django.utils import timezone
+o = json.loads(%r)
+data = dict(o['data'])
+if o['user_id'] is not None:
+    u = auth.get_user_model()._default_manager.get(pk=o['user_id'])
+    data[auth.SESSION_KEY] = u._meta.pk.value_to_string(u)
+    data[auth.BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'
+    data[auth.HASH_SESSION_KEY] = (u._legacy_get_session_auth_hash() if o['legacy_hash']
+                                   else u.get_session_auth_hash())
+if o['legacy_format']:
+    settings.DEFAULT_HASHING_ALGORITHM = 'sha1'
+s = import_module(settings.SESSION_ENGINE).SessionStore()
+s.update(data)
+e = o['expiry']
+if isinstance(e, dict):
+    s.set_expiry(timezone.now() + datetime.timedelta(seconds=e['datetime_offset']))
+elif e is not None:
+    s.set_expiry(e)
+real = time.time
+with mock.patch('time.time', lambda: real() + o['time_shift']):
+    s.save()
+print('KEY=' + s.session_key)
+''' % json.dumps(opts)
+        out = run_manage(self.profile, self.server_env(extra_env), 'shell', '-c', code)
+        return re.search(r'KEY=(\S+)', out).group(1)
 
     def create_user(self, username=None, password=None, is_active=True):
         if username is None:
@@ -525,31 +621,61 @@ class World:
         return username, password, uid
 
 
-class Site:
-    """A reference Django server and a candidate server over one World."""
+def _header_from_meta(meta_name):
+    """CSRF_HEADER_NAME ('HTTP_X_XSRF_TOKEN') -> the header a client sends ('X-Xsrf-Token')."""
+    assert meta_name.startswith('HTTP_'), meta_name
+    if meta_name == 'HTTP_X_CSRFTOKEN':
+        return 'X-CSRFToken'    # as Django's docs and the demo JS spell it
+    return '-'.join(p.capitalize() for p in meta_name[5:].split('_'))
 
-    def __init__(self, world, name='main', extra_env=None):
+
+def env_bool(env, name, default):
+    raw = (env.get(name) or '').strip().lower()
+    if raw == '':
+        return default
+    return raw in ('true', '1', 'yes', 'on')
+
+
+class Site:
+    """A reference Django server and a candidate server over one World.
+
+    `cell` names the settings variant in the README's compat matrix (see
+    cell_label()); the attributes below are the site's settings the comparison
+    needs (where a new upload's file goes, its `expires`, the upload table).
+    `umask`: both servers' process umask (FILE_UPLOAD_PERMISSIONS=None sites)."""
+
+    def __init__(self, world, name='main', extra_env=None, cell=None, umask=0o022):
         self.world = world
         self.name = name
+        self.cell = cell or name
         self.procs = []
         env = world.server_env(extra_env)
         self.env = env
+        self.table = env.get('CHUNKED_UPLOAD_TABLE') or UPLOAD_TABLE
+        self.tz = ZoneInfo(env.get('TIME_ZONE') or 'UTC')
+        self.use_tz = env_bool(env, 'USE_TZ', True)
+        self.upload_path = env.get('CHUNKED_UPLOAD_PATH') or 'chunked_uploads/%Y/%m/%d'
+        self.delta = dt.timedelta(seconds=int(env.get('CHUNKED_UPLOAD_EXPIRATION_DELTA') or 86400))
+        self.csrf_cookie = env.get('CSRF_COOKIE_NAME') or 'csrftoken'
+        self.csrf_header = _header_from_meta(env.get('CSRF_HEADER_NAME') or 'HTTP_X_CSRFTOKEN')
+        self.csrf_use_sessions = env_bool(env, 'CSRF_USE_SESSIONS', False)
+        self.session_cookie = env.get('SESSION_COOKIE_NAME') or 'sessionid'
         self.django_port = free_port()
         self.cand_port = free_port()
         tag = '%s-%s' % (world.profile, name)
         try:
             self.procs.append(start_django(world.profile, 'django-' + tag, self.django_port, env,
-                                           world.logdir))
+                                           world.logdir, umask))
             # COMPAT_CANDIDATE_EXTRA_ENV (JSON object): extra environment for the
             # candidate only; lets you check that the suite notices a difference.
             cand_env = dict(env)
             cand_env.update(json.loads(os.environ.get('COMPAT_CANDIDATE_EXTRA_ENV') or '{}'))
             if world.candidate_kind == 'django':
                 self.procs.append(start_django(world.profile, 'candidate-django-' + tag,
-                                               self.cand_port, cand_env, world.logdir))
+                                               self.cand_port, cand_env, world.logdir, umask))
             else:
                 self.procs.append(start_rust(world.profile, 'candidate-rust-' + tag,
-                                             self.cand_port, cand_env, world.logdir))
+                                             self.cand_port, cand_env, world.logdir, umask))
             self.procs[0].wait_ready(self.django_port)
             self.procs[1].wait_ready(self.cand_port)
         except Exception:
@@ -584,15 +710,34 @@ class Site:
             ('Content-Type', 'application/x-www-form-urlencoded')], body))
         assert r.status == 302, 'login of %s failed: %s' % (username, r.summary())
         c.cookies.update(r.cookies())
-        assert 'sessionid' in c.cookies and 'csrftoken' in c.cookies, r.summary()
+        assert self.session_cookie in c.cookies, r.summary()
+        if self.csrf_use_sessions:
+            # login() rotated the secret kept in the session: read the new
+            # token from a page, as a browser's next form would carry it.
+            self.page_token(c)
+        else:
+            assert self.csrf_cookie in c.cookies, r.summary()
         return c
 
-    def anonymous(self):
-        """A browser that has visited a page (so it holds a CSRF cookie) but never logged in."""
-        c = Client(self, None)
-        r = self.send(Request('GET', '/accounts/login/', [('Host', HOST)]))
+    def page_token(self, c):
+        """GET the login page with c's cookies; keep its cookies and its form's
+        csrfmiddlewaretoken (CSRF_USE_SESSIONS: the only way to learn the token)."""
+        h = [('Host', HOST)]
+        if c.cookies:
+            h.append(('Cookie', c.cookie_header()))
+        r = self.send(Request('GET', '/accounts/login/', h))
         assert r.status == 200, r.summary()
         c.cookies.update(r.cookies())
+        m = re.search(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"', r.body)
+        assert m, r.body
+        c.csrf_token = m.group(1).decode()
+        return c.csrf_token
+
+    def anonymous(self):
+        """A browser that has visited a page (so it holds a CSRF cookie, or under
+        CSRF_USE_SESSIONS an anonymous session with the secret) but never logged in."""
+        c = Client(self, None)
+        self.page_token(c)
         return c
 
     # -- the comparison ---------------------------------------------------
@@ -602,19 +747,19 @@ class Site:
         this step, and return that server's response."""
         assert drive in ('django', 'rust', 'candidate')
         w = self.world
-        s0 = w.snapshot()
+        s0 = w.snapshot(self.table)
         t0 = dt.datetime.now(dt.timezone.utc)
         rd = send(self.django_port, req)
         t1 = dt.datetime.now(dt.timezone.utc)
-        sd = w.snapshot()
+        sd = w.snapshot(self.table)
         w.restore(s0)
         t2 = dt.datetime.now(dt.timezone.utc)
         rc = send(self.cand_port, req)
         t3 = dt.datetime.now(dt.timezone.utc)
-        sc = w.snapshot()
+        sc = w.snapshot(self.table)
         if drive == 'django':
             w.restore(sd)
-        problems = compare(w, req, s0, rd, sd, (t0, t1), rc, sc, (t2, t3))
+        problems = compare(w, req, s0, rd, sd, (t0, t1), rc, sc, (t2, t3), site=self)
         if os.environ.get('COMPAT_TRACE') == '1':
             print('\n[%s] %s %s (Content-Range %r) -> django %s %r | candidate %s %r' % (
                 w.profile, req.method, req.path,
@@ -634,6 +779,20 @@ class Site:
         return rd if drive == 'django' else rc
 
 
+def cell_label(item):
+    """The README matrix cell of a collected test item: the `cell` of the Site
+    its fixtures resolved to (a settings site wins over the main one), or None
+    for a test that used no Site. Call it once the item's fixtures are set up
+    (e.g. in pytest_runtest_call); conftest stores it as user property `cell`."""
+    cells = []
+    for value in getattr(item, 'funcargs', {}).values():
+        site = value if isinstance(value, Site) else getattr(value, 'site', None)
+        if isinstance(site, Site) and site.cell not in cells:
+            cells.append(site.cell)
+    special = [c for c in cells if c != 'main']
+    return (special or cells or [None])[0]
+
+
 def _hdrs(resp):
     return [(k.lower(), v) for k, v in resp.headers if k.lower() not in IGNORED_HEADERS]
 
@@ -649,7 +808,17 @@ def _new_path(rel):
     return re.sub(r'[0-9a-f]{32}', '<NEW>', rel)
 
 
-def compare(w, req, s0, rd, sd, wd, rc, sc, wc):
+class _WorldSettings:
+    """compare() without a Site: the World's default settings."""
+    def __init__(self, w):
+        self.table, self.tz, self.use_tz = UPLOAD_TABLE, w.tz, True
+        self.upload_path, self.delta, self.csrf_cookie = w.UPLOAD_PATH, w.delta, 'csrftoken'
+
+
+def compare(w, req, s0, rd, sd, wd, rc, sc, wc, site=None):
+    """`site` supplies the settings a new upload is checked against: its table,
+    TIME_ZONE and USE_TZ, CHUNKED_UPLOAD_PATH and EXPIRATION_DELTA, CSRF cookie name."""
+    cfg = site if site is not None else _WorldSettings(w)
     problems = []
     # status
     if rd.status != rc.status:
@@ -666,6 +835,12 @@ def compare(w, req, s0, rd, sd, wd, rc, sc, wc):
     for k in sorted(set(gd) | set(gc)):
         if gd.get(k) != gc.get(k):
             problems.append('header %s: django %r, candidate %r' % (k, gd.get(k), gc.get(k)))
+    # session keys each server generated during the request (random: paired
+    # and replaced by placeholders in cookies, rows, Redis keys, file names)
+    session_cookie = getattr(cfg, 'session_cookie', 'sessionid')
+    secret = (getattr(cfg, 'env', None) or {}).get('SECRET_KEY') or w.SECRET_KEY
+    mkd, mkc = sessionstores.key_maps(sessionstores.new_session_keys(req, s0, sd, rd, session_cookie),
+                                      sessionstores.new_session_keys(req, s0, sc, rc, session_cookie))
     # Set-Cookie
     cd = [v for k, v in hd if k == 'set-cookie']
     cc = [v for k, v in hc if k == 'set-cookie']
@@ -675,16 +850,18 @@ def compare(w, req, s0, rd, sd, wd, rc, sc, wc):
         for a, b in zip(cd, cc):
             if _cookie_equal(a, b):
                 continue
-            ma, mb = RANDOM_CSRF_RE.match(a), RANDOM_CSRF_RE.match(b)
+            if sessionstores.session_cookie_equal(a, b, mkd, mkc, session_cookie, secret, _cookie_equal):
+                continue    # a new session key / a signing timestamp a second apart
+            ma, mb = random_csrf_cookie(a, cfg.csrf_cookie), random_csrf_cookie(b, cfg.csrf_cookie)
             sent = dict(x.strip().partition('=')[::2] for h, v in req.headers if h.lower() == 'cookie'
                         for x in v.split(';'))
-            if (ma and mb and sent.get('csrftoken') not in (ma.group(2), mb.group(2))
+            if (ma and mb and sent.get(cfg.csrf_cookie) not in (ma.group(2), mb.group(2))
                     and _cookie_equal(a.replace(ma.group(2), 'X' * 32), b.replace(mb.group(2), 'X' * 32))):
                 continue    # a freshly generated random CSRF secret on both sides
             problems.append('Set-Cookie: django %r, candidate %r' % (a, b))
 
     # rows that existed before
-    cols = w.db.upload_columns()
+    cols = w.db.upload_columns(cfg.table)
     for uid, before in s0.rows.items():
         d, c = sd.rows.get(uid), sc.rows.get(uid)
         if (d is None) != (c is None):
@@ -722,24 +899,27 @@ def compare(w, req, s0, rd, sd, wd, rc, sc, wc):
             if co is None or not (ta - dt.timedelta(seconds=2) <= co <= tb + dt.timedelta(seconds=2)):
                 problems.append('%s: created_on %r outside the request window %s..%s' % (who, co, ta, tb))
                 continue
-            want_file = co.astimezone(w.tz).strftime(os.path.join(w.UPLOAD_PATH, row['upload_id'] + '.part'))
-            if row['file'] != want_file:
-                problems.append('%s: file column %r, expected %r' % (who, row['file'], want_file))
+            # upload_to runs time.strftime (TIME_ZONE local) between the
+            # request's start and created_on: either instant's rendering is right.
+            fmt = os.path.join(cfg.upload_path, row['upload_id'] + '.part')
+            want_files = sorted({t.astimezone(cfg.tz).strftime(fmt) for t in (ta, co)})
+            if row['file'] not in want_files:
+                problems.append('%s: file column %r, expected %s' % (who, row['file'], ' or '.join(want_files)))
             if resp.status == 200:
+                # USE_TZ=False: created_on is a naive TIME_ZONE wall-clock value and
+                # expires_on = that + delta, naive arithmetic (rendered without offset).
+                expires = (co + cfg.delta if cfg.use_tz
+                           else co.astimezone(cfg.tz).replace(tzinfo=None) + cfg.delta)
                 want = django_json({'upload_id': row['upload_id'], 'offset': row['offset'],
-                                    'expires': co + w.delta}).encode()
+                                    'expires': expires}).encode()
                 if resp.body != want:
                     problems.append('%s: body %r, expected from its own row %r' % (who, resp.body, want))
     # body (a successful create is checked above against each server's own row)
     created = len(new_d) == 1 and len(new_c) == 1 and rd.status == 200 and rc.status == 200
     if not created and rd.body != rc.body:
         problems.append('body: django %r, candidate %r' % (rd.body[:1500], rc.body[:1500]))
-    # sessions
-    if sd.sessions != sc.sessions:
-        for k in sorted(set(sd.sessions) | set(sc.sessions)):
-            if sd.sessions.get(k) != sc.sessions.get(k):
-                problems.append('django_session %s: django %r, candidate %r'
-                                % (k, sd.sessions.get(k), sc.sessions.get(k)))
+    # sessions: django_session, the Redis keyspace, SESSION_FILE_PATH
+    problems.extend(sessionstores.compare_sessions(s0, sd, sc, mkd, mkc, secret, session_cookie))
     # media: files (bytes + mode) and directories (mode); new names normalised
     def norm(media):
         out = {}
@@ -776,13 +956,17 @@ class Client:
                 ck[k] = v
         return '; '.join('%s=%s' % kv for kv in ck.items())
 
+    csrf_token = None   # CSRF_USE_SESSIONS: the token read from a page's form
+
     @property
     def csrf(self):
-        return self.cookies['csrftoken']
+        if self.csrf_token is not None:
+            return self.csrf_token
+        return self.cookies[getattr(self.site, 'csrf_cookie', 'csrftoken')]
 
     @property
     def session(self):
-        return self.cookies.get('sessionid')
+        return self.cookies.get(getattr(self.site, 'session_cookie', 'sessionid'))
 
     def headers(self, content_type=None, extra=(), cookies=None, host=HOST):
         h = [('Host', host), ('User-Agent', 'compat-tests/1.0'), ('Accept', '*/*')]
@@ -802,7 +986,7 @@ class Client:
         kind, token = (csrf, self.csrf) if isinstance(csrf, str) else csrf
         if kind == 'field':
             return [Field('csrfmiddlewaretoken', token)], []
-        return [], [('X-CSRFToken', token)]
+        return [], [(getattr(self.site, 'csrf_header', 'X-CSRFToken'), token)]
 
     def chunk(self, content, upload_id=None, content_range=None, filename='chunk.bin', csrf='field',
               path=UPLOAD, extra_headers=(), cookies=None, parts=None, host=HOST, method='POST'):

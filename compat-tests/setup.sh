@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent: creates the three virtualenvs used by the compat suite.
+# Idempotent: creates the virtualenvs used by the compat suite (one per profile + the runner).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYENV="${PYENV_ROOT:-$HOME/.pyenv}/versions"
@@ -26,4 +26,5 @@ mkvenv upstream "$PYENV/3.10.13/bin/python" "$HERE/requirements-upstream.txt"
 mkvenv patched  "$PYENV/3.12.1/bin/python"  "$HERE/requirements-patched.txt"
 mkvenv dj42     "$PYENV/3.11.7/bin/python"  "$HERE/requirements-dj42.txt"
 mkvenv dj60     "$PYENV/3.12.1/bin/python"  "$HERE/requirements-dj60.txt"
+mkvenv dj61     "$PYENV/3.12.1/bin/python"  "$HERE/requirements-dj61.txt"
 mkvenv runner   "$PYENV/3.12.1/bin/python"  "$HERE/requirements-runner.txt"

@@ -4,13 +4,13 @@ Django settings for refsite project (the compat-test reference site).
 This is what `django-admin startproject` writes, changed only where noted:
 every deployment-dependent setting is read from the same environment
 variables as the Rust service (see /work/shared/CONTRACT.md). The file works
-unchanged under Django 3.2 and 5.2.
+unchanged under Django 3.2, 4.2, 5.2, 6.0 and 6.1.
 """
 import json
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import django
 
@@ -85,6 +85,22 @@ DEBUG = False
 
 ALLOWED_HOSTS = _env_list('ALLOWED_HOSTS', ['*'])
 
+# Changed: behind a proxy. SECURE_PROXY_SSL_HEADER is `HEADER,value` or a JSON
+# array of two strings.
+if os.environ.get('SECURE_PROXY_SSL_HEADER', '').strip():
+    SECURE_PROXY_SSL_HEADER = tuple(_env_list('SECURE_PROXY_SSL_HEADER', []))
+    if len(SECURE_PROXY_SSL_HEADER) != 2:
+        raise ValueError('SECURE_PROXY_SSL_HEADER: want two values, got %r' % (SECURE_PROXY_SSL_HEADER,))
+USE_X_FORWARDED_HOST = _env_bool('USE_X_FORWARDED_HOST', False)
+USE_X_FORWARDED_PORT = _env_bool('USE_X_FORWARDED_PORT', False)
+
+# Changed: APPEND_SLASH, and the service's TRAILING_SLASH (read by urls.py):
+# `optional` = the demo's `^api/chunked_upload/?$`, `required` = `path('api/chunked_upload/')`.
+APPEND_SLASH = _env_bool('APPEND_SLASH', True)
+TRAILING_SLASH = (os.environ.get('TRAILING_SLASH') or 'optional').strip()
+if TRAILING_SLASH not in ('optional', 'required'):
+    raise ValueError('TRAILING_SLASH: %r is neither optional nor required' % TRAILING_SLASH)
+
 
 # Application definition
 
@@ -96,7 +112,18 @@ INSTALLED_APPS = [
     'django.contrib.messages',
     'django.contrib.staticfiles',
     'chunked_upload',
+    # Changed: AbstractChunkedUpload subclasses, used when CHUNKED_UPLOAD_TABLE
+    # names their table (see urls.py).
+    'custom_upload',
 ]
+
+# Changed: AUTH_USER_TABLE (the candidate's name for it) selects the user model.
+AUTH_USER_TABLE = os.environ.get('AUTH_USER_TABLE') or 'auth_user'
+if AUTH_USER_TABLE == 'accounts_custom_customuser':
+    INSTALLED_APPS.append('accounts_custom')
+    AUTH_USER_MODEL = 'accounts_custom.CustomUser'
+elif AUTH_USER_TABLE != 'auth_user':
+    raise ValueError('AUTH_USER_TABLE: the refsite has no user model in table %r' % AUTH_USER_TABLE)
 
 MIDDLEWARE = [
     'django.middleware.security.SecurityMiddleware',
@@ -107,6 +134,13 @@ MIDDLEWARE = [
     'django.contrib.messages.middleware.MessageMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
 ]
+
+# Changed: AUTH_REQUIRED=False is a site without AuthenticationMiddleware
+# (request.user never exists: uploads are anonymous, user_id NULL).
+if not _env_bool('AUTH_REQUIRED', True):
+    MIDDLEWARE.remove('django.contrib.auth.middleware.AuthenticationMiddleware')
+    # admin.E408: the admin wants AuthenticationMiddleware; this site has no use for it.
+    SILENCED_SYSTEM_CHECKS = ['admin.E408']
 
 ROOT_URLCONF = 'refsite.urls'
 
@@ -197,6 +231,42 @@ DATA_UPLOAD_MAX_NUMBER_FILES = _env_int('DATA_UPLOAD_MAX_NUMBER_FILES', 100)
 SESSION_ENGINE = os.environ.get('SESSION_ENGINE') or 'django.contrib.sessions.backends.db'
 SESSION_COOKIE_NAME = os.environ.get('SESSION_COOKIE_NAME') or 'sessionid'
 SESSION_COOKIE_AGE = _env_int('SESSION_COOKIE_AGE', 1209600)
+SESSION_CACHE_ALIAS = os.environ.get('SESSION_CACHE_ALIAS') or 'default'
+# None = Django's default (tempfile.gettempdir()).
+SESSION_FILE_PATH = os.environ.get('SESSION_FILE_PATH') or None
+
+
+def _caches_from_env(raw):
+    """CACHES: Django's own dict as JSON, or a URL for alias `default`:
+    redis://[:pw@]host:port/db?BACKEND=<dotted>&KEY_PREFIX=<s>&VERSION=<n>
+    (LOCATION = the URL without its query string)."""
+    raw = raw.strip()
+    if raw.startswith('{'):
+        caches = json.loads(raw)
+        if not isinstance(caches, dict):
+            raise ValueError('CACHES: the JSON form must be an object')
+        return caches
+    parts = urlsplit(raw)
+    if parts.scheme not in ('redis', 'rediss', 'unix'):
+        raise ValueError('CACHES: %r is neither JSON nor a redis:// URL' % raw)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = set(query) - {'BACKEND', 'KEY_PREFIX', 'VERSION'}
+    if unknown:
+        raise ValueError('CACHES: unknown URL parameter(s) %s' % ', '.join(sorted(unknown)))
+    cache = {
+        'BACKEND': query.get('BACKEND') or 'django.core.cache.backends.redis.RedisCache',
+        'LOCATION': urlunsplit((parts.scheme, parts.netloc, parts.path, '', '')),
+    }
+    if 'KEY_PREFIX' in query:
+        cache['KEY_PREFIX'] = query['KEY_PREFIX']
+    if 'VERSION' in query:
+        cache['VERSION'] = int(query['VERSION'])
+    return {'default': cache}
+
+
+# Without CACHES in the environment, Django's default (a LocMemCache) stays.
+if (os.environ.get('CACHES') or '').strip():
+    CACHES = _caches_from_env(os.environ['CACHES'])
 
 CSRF_COOKIE_NAME = os.environ.get('CSRF_COOKIE_NAME') or 'csrftoken'
 CSRF_HEADER_NAME = os.environ.get('CSRF_HEADER_NAME') or 'HTTP_X_CSRFTOKEN'
@@ -208,3 +278,5 @@ CHUNKED_UPLOAD_EXPIRATION_DELTA = timedelta(
     seconds=_env_int('CHUNKED_UPLOAD_EXPIRATION_DELTA', 86400))
 CHUNKED_UPLOAD_MAX_BYTES = _env_int('CHUNKED_UPLOAD_MAX_BYTES', None)
 CHUNKED_UPLOAD_CONTENT_TYPE = os.environ.get('CHUNKED_UPLOAD_CONTENT_TYPE') or 'application/json'
+# Changed: the upload model's table (urls.py mounts the views with that model).
+CHUNKED_UPLOAD_TABLE = os.environ.get('CHUNKED_UPLOAD_TABLE') or 'chunked_upload_chunkedupload'
