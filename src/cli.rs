@@ -60,8 +60,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             )
             .await?;
             let mut app = App::new(settings, pool.clone())?;
-            if let Err(e) = app.inspect_tables().await {
-                anyhow::bail!("database: {e}");
+            match app.inspect_tables().await {
+                Ok(()) => {}
+                // A database that is not up yet: serve anyway (requests get
+                // 500 until it is), assuming Django's default columns.
+                Err(e @ db::InspectError::Db(_)) => tracing::warn!(
+                    "database: {e}; assuming a user column and is_active until it answers"
+                ),
+                Err(e) => anyhow::bail!("database: {e}"),
             }
             if let Err(e) = migrate::ensure_md5_state(&pool, &app.uploads).await {
                 tracing::warn!(
@@ -201,7 +207,8 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
                 );
             }
             // The upload and user tables must have the columns we use.
-            let hint = |e: String| {
+            let hint = |e: db::InspectError| {
+                let e = e.to_string();
                 if e.ends_with("does not exist") {
                     format!("{e} (run `chunked-upload migrate`, or Django's migrate)")
                 } else {

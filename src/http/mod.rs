@@ -27,7 +27,7 @@ use crate::django::session::{self, Session, SessionError};
 use crate::django::session_backends::SessionStore;
 use crate::django::timezone::Clock;
 use crate::django::{csrf, host, DjangoVersion};
-use crate::store::db::{UploadTable, UserRow, UserTable};
+use crate::store::db::{InspectError, UploadTable, UserRow, UserTable};
 use crate::store::files::Storage;
 use response::{finish, Layers, Outgoing, Reply};
 
@@ -100,7 +100,7 @@ impl App {
 
     /// Which optional columns the upload and user tables have (a subclassed
     /// model without `user`, a custom user model without `is_active`).
-    pub async fn inspect_tables(&mut self) -> Result<(), String> {
+    pub async fn inspect_tables(&mut self) -> Result<(), InspectError> {
         self.uploads =
             UploadTable::inspect(&self.pool, &self.settings.chunked_upload_table).await?;
         self.sessions.users =

@@ -6,6 +6,27 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Why a table could not be used: the database did not answer, or the
+/// table is not what the settings say.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error("cannot read the schema: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Schema(String),
+}
+
+/// The columns of `table` (none if it does not exist).
+async fn columns_of(pool: &PgPool, table: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) \
+         AND attnum > 0 AND NOT attisdropped",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await
+}
+
 /// The default model's table (`chunked_upload.ChunkedUpload`).
 pub const TABLE: &str = "chunked_upload_chunkedupload";
 /// Our companion table for the default model (migrations/0004).
@@ -65,17 +86,10 @@ impl UploadTable {
 
     /// Look the table up: it must have every column `AbstractChunkedUpload`
     /// declares; the `user_id` column is optional.
-    pub async fn inspect(pool: &PgPool, name: &str) -> Result<UploadTable, String> {
-        let columns: Vec<String> = sqlx::query_scalar(
-            "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) \
-             AND attnum > 0 AND NOT attisdropped",
-        )
-        .bind(name)
-        .fetch_all(pool)
-        .await
-        .map_err(|e| format!("reading the columns of {name}: {e}"))?;
+    pub async fn inspect(pool: &PgPool, name: &str) -> Result<UploadTable, InspectError> {
+        let columns = columns_of(pool, name).await?;
         if columns.is_empty() {
-            return Err(format!("table {name} does not exist"));
+            return Err(InspectError::Schema(format!("table {name} does not exist")));
         }
         for needed in [
             "id",
@@ -88,9 +102,9 @@ impl UploadTable {
             "completed_on",
         ] {
             if !columns.iter().any(|c| c == needed) {
-                return Err(format!(
+                return Err(InspectError::Schema(format!(
                     "table {name} has no {needed} column (not an AbstractChunkedUpload table)"
-                ));
+                )));
             }
         }
         Ok(UploadTable {
@@ -262,21 +276,18 @@ pub struct UserTable {
 
 impl UserTable {
     /// Look the table up: it must exist with `id` and `password` columns.
-    pub async fn inspect(pool: &PgPool, table: &str) -> Result<UserTable, String> {
-        let columns: Vec<String> = sqlx::query_scalar(
-            "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) \
-             AND attnum > 0 AND NOT attisdropped",
-        )
-        .bind(table)
-        .fetch_all(pool)
-        .await
-        .map_err(|e| format!("reading the columns of {table}: {e}"))?;
+    pub async fn inspect(pool: &PgPool, table: &str) -> Result<UserTable, InspectError> {
+        let columns = columns_of(pool, table).await?;
         if columns.is_empty() {
-            return Err(format!("table {table} does not exist"));
+            return Err(InspectError::Schema(format!(
+                "table {table} does not exist"
+            )));
         }
         for needed in ["id", "password"] {
             if !columns.iter().any(|c| c == needed) {
-                return Err(format!("table {table} has no {needed} column"));
+                return Err(InspectError::Schema(format!(
+                    "table {table} has no {needed} column"
+                )));
             }
         }
         Ok(UserTable {
