@@ -84,6 +84,13 @@ def csrf_unmask(token):
     return ''.join(CSRF_CHARS[x - y] for x, y in pairs)
 
 
+def md5_password_hash(password):
+    """What Django's MD5PasswordHasher stores (the refsite's first hasher,
+    so that test logins are quick)."""
+    salt = secrets.token_hex(12)
+    return 'md5$%s$%s' % (salt, md5hex((salt + password).encode()))
+
+
 def django_json_datetime(value):
     """DjangoJSONEncoder's datetime rendering."""
     r = value.isoformat()
@@ -609,8 +616,7 @@ print('KEY=' + s.session_key)
             self._user_counter += 1
             username = 'user%d_%s' % (self._user_counter, secrets.token_hex(3))
         password = password or 'pw-' + username
-        salt = secrets.token_hex(12)
-        encoded = 'md5$%s$%s' % (salt, md5hex((salt + password).encode()))
+        encoded = md5_password_hash(password)
         uid = self.db.q(
             "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name, "
             "last_name, email, is_staff, is_active, date_joined) VALUES "

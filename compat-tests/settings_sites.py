@@ -25,7 +25,7 @@ import psycopg2
 import pytest
 
 import compatlib
-from compatlib import Site, World, md5hex
+from compatlib import Site, World
 
 __all__ = [
     'custom_user_world', 'custom_user_site',
@@ -138,8 +138,7 @@ class CustomUserWorld(World):
             self._user_counter += 1
             username = 'user%d_%s' % (self._user_counter, secrets.token_hex(3))
         password = password or 'pw-' + username
-        salt = secrets.token_hex(12)
-        encoded = 'md5$%s$%s' % (salt, md5hex((salt + password).encode()))
+        encoded = compatlib.md5_password_hash(password)
         uid = self.db.q(
             'INSERT INTO %s (password, last_login, username, email) VALUES (%%s, NULL, %%s, %%s) '
             'ON CONFLICT (username) DO UPDATE SET password = EXCLUDED.password RETURNING id'

@@ -163,8 +163,8 @@ async fn delete_expired(settings: &Settings, interactive: bool) -> anyhow::Resul
 }
 
 /// `timezone.now() - EXPIRATION_DELTA` as an instant: with USE_TZ=False
-/// the subtraction happens on TIME_ZONE wall-clock time, which the database
-/// then reads in that zone (the earlier instant of an ambiguous time).
+/// the subtraction happens on TIME_ZONE wall-clock time, which PostgreSQL
+/// then reads in that zone (an ambiguous time as the later instant).
 fn expired_before(settings: &Settings, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
     use chrono::TimeZone;
     let delta = Duration::seconds(settings.expiration_delta_secs);
@@ -175,9 +175,9 @@ fn expired_before(settings: &Settings, now: chrono::DateTime<Utc>) -> chrono::Da
     settings
         .time_zone
         .from_local_datetime(&wall)
-        .earliest()
+        .latest()
         .map(|t| t.with_timezone(&Utc))
-        // A wall time skipped by a DST change: PostgreSQL moves it forward.
+        // A wall time skipped by a DST change (one hour a year): as UTC.
         .unwrap_or_else(|| now - delta)
 }
 

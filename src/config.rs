@@ -280,18 +280,17 @@ fn url_path(var: &'static str, v: &Option<String>, default: &str) -> Result<Stri
     Ok(p.trim_end_matches('/').to_owned())
 }
 
-/// A table name we put into SQL: `[A-Za-z0-9_]`, optionally schema-qualified.
+/// A table name we put into SQL unquoted, so it must read the same quoted
+/// or not (Django quotes `db_table`): lower-case letters, digits and `_`.
 fn table_name(var: &'static str, name: &str) -> Result<String, ConfigError> {
-    let ok = !name.is_empty()
-        && name.split('.').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
+    let ok = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
         return Err(err(
             var,
-            format!(
-                "{name:?} must be a plain table name ([A-Za-z0-9_], optionally schema-qualified)"
-            ),
+            format!("{name:?} must be a plain lower-case table name ([a-z0-9_])"),
         ));
     }
     Ok(name.to_owned())
@@ -330,6 +329,12 @@ fn caches(
             }
             _ => String::new(),
         };
+        if get("KEY_FUNCTION").is_some() {
+            return Err(err(
+                "CACHES",
+                format!("{alias}: KEY_FUNCTION is not supported (only Django's default key)"),
+            ));
+        }
         let version_value = match get("VERSION") {
             None => 1,
             Some(v) => v
@@ -436,16 +441,14 @@ fn caches(
             }
             (Flavor::DjangoRedis, "CLIENT_CLASS")
                 if v.as_str() == Some("django_redis.client.DefaultClient") => {}
+            // Timeouts change no stored byte; credentials and the database
+            // number belong in LOCATION, the one place we read them from.
             (
                 _,
-                "db"
-                | "password"
-                | "username"
-                | "socket_timeout"
+                "socket_timeout"
                 | "socket_connect_timeout"
                 | "SOCKET_TIMEOUT"
-                | "SOCKET_CONNECT_TIMEOUT"
-                | "PASSWORD",
+                | "SOCKET_CONNECT_TIMEOUT",
             ) => {}
             _ => {
                 return Err(err(
@@ -563,7 +566,13 @@ impl Settings {
             &raw.session_cookie_age,
             Some(1_209_600),
         )?
-        .ok_or_else(|| err("SESSION_COOKIE_AGE", "must be a number of seconds"))?;
+        .filter(|n: &i64| n.unsigned_abs() <= 100 * 365 * 86_400)
+        .ok_or_else(|| {
+            err(
+                "SESSION_COOKIE_AGE",
+                "must be a number of seconds, at most 100 years",
+            )
+        })?;
         let file_upload_temp_dir = present(&raw.file_upload_temp_dir)
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);

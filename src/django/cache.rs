@@ -28,13 +28,6 @@ impl Flavor {
             _ => None,
         }
     }
-
-    pub fn backend(self) -> &'static str {
-        match self {
-            Flavor::Django => "django.core.cache.backends.redis.RedisCache",
-            Flavor::DjangoRedis => "django_redis.cache.RedisCache",
-        }
-    }
 }
 
 /// One entry of `CACHES` that points at Redis.
@@ -49,8 +42,9 @@ pub struct CacheConfig {
     pub pickle_protocol: u8,
 }
 
-/// Errors talking to Redis or decoding what it holds; the session engines
-/// treat every one of them as a cache miss, as Django's `except Exception` does.
+/// Errors talking to Redis or decoding what it holds. On a read the session
+/// engines take them as a miss, as Django's `except Exception` does; on a
+/// write or delete they are Django's 500.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     #[error("redis: {0}")]
@@ -70,16 +64,7 @@ pub enum Cached {
 
 /// Python's `int(data)` accepts it (both serialisers try that first).
 fn is_python_int(raw: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(raw) else {
-        return false;
-    };
-    let t = text.trim();
-    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
-    !digits.is_empty()
-        && !digits.starts_with('_')
-        && !digits.ends_with('_')
-        && !digits.contains("__")
-        && digits.chars().all(|c| c.is_numeric() || c == '_')
+    std::str::from_utf8(raw).is_ok_and(|t| super::session::python_int_digits(t).is_some())
 }
 
 pub struct RedisCache {
@@ -98,10 +83,6 @@ impl RedisCache {
             client,
             conn: OnceCell::new(),
         })
-    }
-
-    pub fn config(&self) -> &CacheConfig {
-        &self.config
     }
 
     async fn conn(&self) -> Result<ConnectionManager, CacheError> {
@@ -135,6 +116,8 @@ impl RedisCache {
         }
         match pickle::loads(&raw).map_err(|e| CacheError::Decode(e.to_string()))? {
             Value::Object(map) => Ok(Some(Cached::Dict(map))),
+            // `cache.get` returning None is a miss, however it got there.
+            Value::Null => Ok(None),
             _ => Ok(Some(Cached::NotADict)),
         }
     }

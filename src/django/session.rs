@@ -141,9 +141,11 @@ impl Session {
         self.data.clear();
         self.accessed = true;
         self.modified = true;
-        if let Some(key) = self.key.take() {
-            store.delete(&key).await?;
+        // `delete()` raising leaves the key: no cookie deletion on the 500.
+        if let Some(key) = &self.key {
+            store.delete(key).await?;
         }
+        self.key = None;
         Ok(())
     }
 
@@ -212,6 +214,22 @@ impl Session {
     }
 }
 
+/// What Python's `int(text)` accepts: surrounding whitespace, a sign, ASCII
+/// digits with single underscores between them. The sign and the digits.
+pub(crate) fn python_int_digits(text: &str) -> Option<(bool, String)> {
+    let t = text.trim();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let ok = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    ok.then(|| (neg, digits.replace('_', "")))
+}
+
 /// `IntegerField.to_python` (Python `int()`): None when it would raise.
 fn pk_to_python(v: &Value) -> Option<Option<i64>> {
     match v {
@@ -222,21 +240,8 @@ fn pk_to_python(v: &Value) -> Option<Option<i64>> {
             .or_else(|| n.as_f64().map(|f| f.trunc() as i64))
             .map(Some),
         Value::String(s) => {
-            let t = s.trim();
-            let (neg, digits) = match t.strip_prefix('-') {
-                Some(d) => (true, d),
-                None => (false, t.strip_prefix('+').unwrap_or(t)),
-            };
-            // Python allows single underscores between digits.
-            let ok = !digits.is_empty()
-                && !digits.starts_with('_')
-                && !digits.ends_with('_')
-                && !digits.contains("__")
-                && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
-            if !ok {
-                return None;
-            }
-            let n: i64 = digits.replace('_', "").parse().ok()?;
+            let (neg, digits) = python_int_digits(s)?;
+            let n: i64 = digits.parse().ok()?;
             Some(Some(if neg { -n } else { n }))
         }
         _ => None,

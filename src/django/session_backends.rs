@@ -212,6 +212,9 @@ impl SessionStore {
         };
         let (raw, mtime) = match read_session_file(&path).await {
             Ok(x) => x,
+            // `open(…, encoding="ascii").read()` raising UnicodeDecodeError
+            // is not an OSError: Django does not catch it (500).
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(e.into()),
             Err(_) => return Ok(Loaded::Missing),
         };
         // An empty placeholder file is a session with no data.
@@ -379,7 +382,7 @@ enum Expiry {
 
 impl Expiry {
     /// `get_expiry_age(expiry=…)`: an int is the age itself, an ISO string
-    /// (4.2+) a point in time. None for what Django could not compare.
+    /// (4.2+) a point in time (a naive one read as UTC). None: no number.
     fn age(&self, now: DateTime<Utc>) -> Option<i64> {
         match self {
             Expiry::At(t) => Some(whole_seconds(*t - now)),

@@ -1,7 +1,8 @@
 //! `django.utils.timezone` as the views use it: with `USE_TZ=True` times are
 //! aware UTC; with `USE_TZ=False` they are naive wall-clock times in
-//! `TIME_ZONE` (the database connection runs in that zone, so the stored
-//! instant is the same either way), and arithmetic happens on wall clocks.
+//! `TIME_ZONE`, and arithmetic happens on wall clocks. Django's connection
+//! then runs in `TIME_ZONE`, so PostgreSQL stores the same instant we bind
+//! as timestamptz (except in the repeated hour of a DST change: README).
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;

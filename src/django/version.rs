@@ -28,7 +28,7 @@ impl FromStr for DjangoVersion {
             "4.2" => Ok(Self::V4_2),
             "5.2" => Ok(Self::V5_2),
             "6.0" => Ok(Self::V6_0),
-            "6.1" | "6" => Ok(Self::V6_1),
+            "6.1" => Ok(Self::V6_1),
             other => Err(format!(
                 "unsupported Django series {other:?} (3.2, 4.2, 5.2, 6.0 or 6.1)"
             )),

@@ -194,16 +194,23 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// A header as WSGI hands it to Django: any bytes, decoded as latin-1.
+fn header_latin1(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect())
+}
+
 /// `HttpRequest._get_raw_host`: X-Forwarded-Host when trusted, else Host,
 /// else (PEP 333) SERVER_NAME and the port, which a WSGI server takes from
 /// the address it listens on: ours is LISTEN.
 fn raw_host(settings: &Settings, headers: &HeaderMap) -> String {
     let forwarded = settings
         .use_x_forwarded_host
-        .then(|| header(headers, "x-forwarded-host"))
+        .then(|| header_latin1(headers, "x-forwarded-host"))
         .flatten();
-    if let Some(h) = forwarded.or_else(|| header(headers, "host")) {
-        return h.to_owned();
+    if let Some(h) = forwarded.or_else(|| header_latin1(headers, "host")) {
+        return h;
     }
     let server_name = settings.listen.ip().to_string();
     // `get_port()`: X-Forwarded-Port when trusted, else SERVER_PORT.
@@ -251,16 +258,24 @@ fn csrf_refusal(version: DjangoVersion, r: &csrf::Reject, out: &mut Outgoing) ->
     Reply::csrf_forbidden(version, r.page())
 }
 
-/// `get_full_path_with_slash`: the path plus `/`, and the query string.
+/// `get_full_path_with_slash`: the path plus `/`, and the query string
+/// through `iri_to_uri` (WSGI hands it over latin-1 decoded, so a raw byte
+/// above 0x7f is quoted as the UTF-8 of that character).
 fn with_slash(uri: &axum::http::Uri) -> String {
+    const SAFE: &[u8] = b"/#%[]=:;$&()+,!?*@'~-._";
     let mut location = format!("{}/", uri.path());
-    if let Some(q) = uri.query() {
+    if let Some(q) = uri.query().filter(|q| !q.is_empty()) {
         location.push('?');
-        location.push_str(q);
-    }
-    // escape_leading_slashes: `//host` would leave the site.
-    if location.starts_with("//") {
-        location = format!("/%2F{}", &location[2..]);
+        for c in q.bytes().map(char::from) {
+            if c.is_ascii_alphanumeric() || (c.is_ascii() && SAFE.contains(&(c as u8))) {
+                location.push(c);
+            } else {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    location.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
     }
     location
 }
@@ -329,7 +344,13 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 Ok(v) => {
                     csrf::process_request_session(version, v.as_ref().and_then(|v| v.as_str()))
                 }
-                Err(e) => break 'reply ctx.internal("session", e),
+                // Django's 500 handler (`requires_csrf_token`) reads the
+                // session again and raises again: the WSGI server answers.
+                Err(e) => {
+                    tracing::error!("session: {e}");
+                    out.layers = Layers::Server;
+                    break 'reply Reply::wsgi_server_error();
+                }
             }
         } else {
             csrf::process_request(
@@ -343,6 +364,13 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             break 'reply Reply::wsgi_server_error();
         }
         if let Some(location) = redirect {
+            // `HttpResponseRedirectBase`: 4.2+ refuse a Location over
+            // MAX_URL_LENGTH (DisallowedRedirect, a 400 from outside Common).
+            if location.len() > 16384 {
+                tracing::warn!("Unsafe redirect exceeding 16384 characters");
+                out.layers = Layers::Outer;
+                break 'reply Reply::bad_request(version);
+            }
             // 4.2+: the resolver's 404 becomes the redirect in
             // CommonMiddleware.process_response; 6.x adds Content-Length.
             out.layers = if version >= DjangoVersion::V6_0 {
@@ -352,21 +380,24 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             };
             break 'reply Reply::permanent_redirect(&location);
         }
+        // 4.2+ Csrf.process_response sets a new cookie for a malformed one
+        // on every response it sees, a 404 included (not the 301 above,
+        // which CommonMiddleware makes afterwards).
+        out.csrf_cookie = csrf_state
+            .new_cookie
+            .as_ref()
+            .map(|s| csrf_cookie(settings, s, ctx.now));
         let Some(view) = view.filter(|_| slash || !settings.trailing_slash_required) else {
             break 'reply Reply::not_found(version);
         };
-        if csrf_state.new_cookie.is_some() {
-            out.csrf_cookie = csrf_state
-                .new_cookie
-                .as_ref()
-                .map(|s| csrf_cookie(settings, s, ctx.now));
-        }
         let enforce_csrf = !settings.csrf_exempt && !csrf::is_safe_method(method);
         if enforce_csrf {
+            let origin = header_latin1(&parts.headers, "origin");
+            let referer = header_latin1(&parts.headers, "referer");
             let facts = csrf::RequestFacts {
                 method,
-                origin: header(&parts.headers, "origin"),
-                referer: header(&parts.headers, "referer"),
+                origin: origin.as_deref(),
+                referer: referer.as_deref(),
                 host: Some(good_host),
                 is_secure: is_secure(settings, &parts.headers),
             };
@@ -501,7 +532,8 @@ async fn dispatch(
     if user_id.is_some() && ctx.app.user_field_breaks_upstream() {
         let named = |k| form.get(k).is_some_and(|v| !v.is_empty());
         match (view, pending) {
-            (View::Upload, Some(p)) => {
+            // `_post` looks for the chunk first: without one it is the 400.
+            (View::Upload, Some(p)) if p.has_chunk() => {
                 p.abandon(ctx).await;
                 return ctx.internal("upload", "the upload model has no user field (2.0.0)");
             }
@@ -670,5 +702,27 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_slash_location_is_iri_to_uri_of_the_query() {
+        let loc = |u: &str| with_slash(&u.parse().unwrap());
+        assert_eq!(loc("/api/chunked_upload"), "/api/chunked_upload/");
+        // An empty query string adds no `?` (get_full_path).
+        assert_eq!(loc("/api/chunked_upload?"), "/api/chunked_upload/");
+        assert_eq!(
+            loc("/api/chunked_upload?a=1&b=%20x"),
+            "/api/chunked_upload/?a=1&b=%20x"
+        );
+        // Outside iri_to_uri's safe set: quoted.
+        assert_eq!(
+            loc("/api/chunked_upload?q=a|b^c`d"),
+            "/api/chunked_upload/?q=a%7Cb%5Ec%60d"
+        );
     }
 }

@@ -93,6 +93,13 @@ pub struct Pending {
     received: Option<Received>,
 }
 
+impl Pending {
+    /// `request.FILES.get('file')` is not None.
+    pub fn has_chunk(&self) -> bool {
+        self.received.is_some()
+    }
+}
+
 fn internal(what: &str, e: impl std::fmt::Display) -> ParseError {
     ParseError::Internal(format!("{what}: {e}"))
 }
