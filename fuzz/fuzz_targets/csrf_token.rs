@@ -15,7 +15,9 @@
 //! middleware accepts the masked token (POST or header) against that cookie.
 #![no_main]
 
-use chunked_upload::django::csrf::{before_body, check_token, process_request, RequestFacts};
+use chunked_upload::django::csrf::{
+    before_body, check_token, process_request, process_request_session, RequestFacts,
+};
 use chunked_upload::django::csrf_token::{
     is_well_formed, mask, mask_with, masked_tokens_match_3_2, sanitize_3_2, token_matches,
     unmask, CSRF_ALLOWED_CHARS,
@@ -27,7 +29,7 @@ const VERSIONS: [DjangoVersion; 4] = [
     DjangoVersion::V3_2,
     DjangoVersion::V4_2,
     DjangoVersion::V5_2,
-    DjangoVersion::V6_0,
+    DjangoVersion::V6_1,
 ];
 
 /// 32 allowed characters from the input bytes (cycled; 'a's when empty).
@@ -98,13 +100,13 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(unmask(&token), secret, "unmask(mask_with({secret:?}, {m1:?}))");
     assert!(token_matches(&token, &secret), "{token:?} vs {secret:?}");
     assert!(token_matches(&secret, &secret));
-    assert!(masked_tokens_match_3_2(&token, &mask_with(&secret, &m2)));
+    assert_eq!(masked_tokens_match_3_2(&token, &mask_with(&secret, &m2)), Ok(true));
     assert_eq!(sanitize_3_2(&token).as_deref(), Some(token.as_str()));
     assert_eq!(unmask(&sanitize_3_2(&secret).unwrap()), secret);
     let other = well_formed_from(rest, 1);
     if other != secret {
         assert!(!token_matches(&token, &other));
-        assert!(!masked_tokens_match_3_2(&token, &mask(&other)));
+        assert_eq!(masked_tokens_match_3_2(&token, &mask(&other)), Ok(false));
     }
 
     // The middleware on arbitrary input: no panic.
@@ -113,15 +115,21 @@ fuzz_target!(|data: &[u8]| {
     let facts = RequestFacts {
         method: "POST",
         origin: (flags & 16 == 0).then_some(line(3)),
+        referer: (flags & 128 == 0).then_some(line(7)),
         host: (flags & 32 == 0).then_some(line(4)),
         is_secure: flags & 64 != 0,
     };
-    let state = process_request(version, cookie_opt);
-    if let Err(r) = before_body(version, &trusted, &state, &facts) {
-        let _ = r.page();
-    }
-    if let Err(r) = check_token(version, header_name, &state, post, header_opt) {
-        let _ = r.page();
+    // The cookie, or the same text as a CSRF_USE_SESSIONS session token.
+    for state in [
+        process_request(version, cookie_opt),
+        process_request_session(version, cookie_opt),
+    ] {
+        if let Err(r) = before_body(version, &trusted, &state, &facts) {
+            let _ = r.page();
+        }
+        if let Err(r) = check_token(version, header_name, &state, post, header_opt) {
+            let _ = r.page();
+        }
     }
 
     // A well-formed cookie (the secret, or its masked form) accepts the
@@ -131,7 +139,8 @@ fuzz_target!(|data: &[u8]| {
         for c in [secret.as_str(), token.as_str()] {
             let st = process_request(v, Some(c));
             assert!(st.malformed.is_none() && st.new_cookie.is_none(), "{v} {c:?}");
-            let no_origin = RequestFacts { origin: None, ..facts };
+            // Plain HTTP: neither the Origin nor the Referer rule applies.
+            let no_origin = RequestFacts { origin: None, is_secure: false, ..facts };
             assert!(before_body(v, &[], &st, &no_origin).is_ok(), "{v} {c:?}");
             let t2 = mask_with(&secret, &m2);
             assert!(check_token(v, header_name, &st, &t2, None).is_ok(), "{v} post {t2:?} cookie {c:?}");

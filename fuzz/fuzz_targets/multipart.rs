@@ -28,11 +28,12 @@ use chunked_upload::django::DjangoVersion;
 use futures_util::{stream, FutureExt};
 use libfuzzer_sys::fuzz_target;
 
-const VERSIONS: [DjangoVersion; 4] = [
+const VERSIONS: [DjangoVersion; 5] = [
     DjangoVersion::V3_2,
     DjangoVersion::V4_2,
     DjangoVersion::V5_2,
     DjangoVersion::V6_0,
+    DjangoVersion::V6_1,
 ];
 
 #[derive(PartialEq, Eq)]
@@ -167,7 +168,7 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 3 {
         return;
     }
-    let version = VERSIONS[data[0] as usize % 4];
+    let version = VERSIONS[data[0] as usize % VERSIONS.len()];
     let flags = data[1];
     let seed = data[2];
     let rest = &data[3..];
