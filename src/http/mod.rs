@@ -530,29 +530,21 @@ async fn dispatch(
     user_id: Option<i64>,
 ) -> Reply {
     if user_id.is_some() && ctx.app.user_field_breaks_upstream() {
-        let named = |k| form.get(k).is_some_and(|v| !v.is_empty());
-        match (view, pending) {
-            // `_post` looks for the chunk first: without one it is the 400.
-            (View::Upload, Some(p)) if p.has_chunk() => {
+        // Where 2.0.0 reaches the queryset or the constructor: after the
+        // chunk check (`_post`) and the required-fields check (complete).
+        let named = |k| form.get(k).is_some_and(|v: &str| !v.is_empty());
+        let fails = match (view, &pending) {
+            (View::Upload, Some(p)) => p.has_chunk(),
+            (View::Upload, None) => false,
+            (View::Complete, _) => named("upload_id") && named("md5"),
+        };
+        if fails {
+            if let Some(p) = pending {
                 p.abandon(ctx).await;
-                return ctx.internal("upload", "the upload model has no user field (2.0.0)");
             }
-            (View::Complete, _) if named("upload_id") && named("md5") => {
-                return ctx.internal("complete", "the upload model has no user field (2.0.0)");
-            }
-            (_, pending) => return dispatch_view(ctx, view, form, pending, user_id).await,
+            return ctx.internal("view", "the upload model has no user field (2.0.0)");
         }
     }
-    dispatch_view(ctx, view, form, pending, user_id).await
-}
-
-async fn dispatch_view(
-    ctx: &mut Ctx<'_>,
-    view: View,
-    form: FormData,
-    pending: Option<upload::Pending>,
-    user_id: Option<i64>,
-) -> Reply {
     match (view, pending) {
         (View::Upload, Some(p)) => upload::post(ctx, user_id, form, p).await,
         (View::Upload, None) => ctx.detail(400, "No chunk file was submitted"),
