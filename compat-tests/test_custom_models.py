@@ -255,6 +255,16 @@ class TestMyAnonUploadAuthRequired:
         r = site.step(alice.complete(uid, md5hex(b'0123456789abcdefghij')), drive=D)
         assert r.status in (200, 400, 500)
 
+    def test_missing_chunk_and_fields_come_first(self, myanonupload_site):
+        """2.0.0 checks for the chunk (upload) and both fields (complete)
+        before it reaches the user filter."""
+        site = myanonupload_site
+        alice = site.login('alice')
+        r = site.step(alice.chunk(None, parts=[]), drive=R)
+        assert r.status == 400
+        r = site.step(alice.complete(None, 'abc'), drive=D)
+        assert r.status == 400
+
     def test_anonymous_is_forbidden(self, myanonupload_site):
         site = myanonupload_site
         uid = _insert_anon_upload(site)

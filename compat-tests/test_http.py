@@ -153,3 +153,24 @@ def test_too_many_files_without_csrf_cookie(site, alice):
     parts = [File('file', 'f%d.txt' % i, b'x') for i in range(101)]
     r = site.step(alice.chunk(None, parts=parts, cookies={'csrftoken': None}), drive=D)
     assert r.status == 403
+
+
+def test_host_with_bytes_outside_ascii(site, alice):
+    """A Host that is not visible ASCII still reaches Django (latin-1 in
+    WSGI), where host validation refuses it: 400, not a fallback host."""
+    r = site.step(alice.chunk(b'data', host='testserv\xe9r'), drive=R)
+    assert r.status == 400
+
+
+def test_malformed_csrf_cookie_on_an_unknown_url(site, alice):
+    """4.2+ Csrf.process_response renews a malformed cookie on any response
+    it sees, the resolver's 404 included; 3.2 leaves it."""
+    r = site.step(alice.chunk(b'data', path='/api/nothing_here/', cookies={'csrftoken': 'short'}), drive=D)
+    assert r.status == 404
+
+
+def test_malformed_csrf_cookie_with_a_disallowed_host(site, alice):
+    """The 400 page's view wears `requires_csrf_token`, which runs the CSRF
+    middleware itself."""
+    r = site.step(alice.chunk(b'data', host='evil.example', cookies={'csrftoken': 'short'}), drive=R)
+    assert r.status == 400

@@ -388,6 +388,9 @@ SLASH_CASES = {
     'post_upload_double_slash': lambda c: c.chunk(SLASH_DATA, path='/api/chunked_upload//'),
     'post_upload_slash_query': lambda c: c.chunk(SLASH_DATA, path='/api/chunked_upload/?a=1'),
     'get_upload_slash': lambda c: c.raw('GET', '/api/chunked_upload/'),
+    # iri_to_uri on the query string; an empty one adds no '?'.
+    'get_upload_no_slash_query_unsafe_chars': lambda c: c.raw('GET', '/api/chunked_upload?q=a|b^c`d{e}'),
+    'get_upload_no_slash_empty_query': lambda c: c.raw('GET', '/api/chunked_upload?'),
 }
 
 

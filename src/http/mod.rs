@@ -306,6 +306,13 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         let Some(good_host) = host::get_host(&raw_host, &settings.allowed_hosts) else {
             tracing::warn!("Invalid HTTP_HOST header: {raw_host:?}");
             out.layers = Layers::Outer;
+            // The 400 view runs the CSRF middleware itself (requires_csrf_token).
+            if !settings.csrf_use_sessions {
+                let cookie = cookies.get(&settings.csrf_cookie_name).map(String::as_str);
+                out.csrf_cookie = csrf::process_request(version, cookie)
+                    .new_cookie
+                    .map(|s| csrf_cookie(settings, &s, ctx.now));
+            }
             break 'reply Reply::bad_request(version);
         };
         // The URLconf: `^api/chunked_upload/?$` as in the demo project, or

@@ -14,11 +14,15 @@ use crate::django::cookies::SetCookie;
 use crate::django::{json, pages, DjangoVersion};
 
 /// What the view (or the exception handler) produced, before middleware.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(&'static str, String)>,
     pub body: Bytes,
+    /// Made by one of Django's error-page views (400, 404, 500), which wear
+    /// `requires_csrf_token`: a malformed CSRF cookie is renewed inside the
+    /// view, so its `Vary` comes straight after Content-Type.
+    pub csrf_in_view: bool,
 }
 
 impl Reply {
@@ -29,6 +33,7 @@ impl Reply {
             status: StatusCode::from_u16(status).expect("valid status"),
             headers: vec![("Content-Type", content_type.to_owned())],
             body: Bytes::from(json::dumps(value, false)),
+            ..Default::default()
         }
     }
 
@@ -46,23 +51,33 @@ impl Reply {
             status,
             headers: vec![("Content-Type", pages::html_content_type(version).to_owned())],
             body: Bytes::from_static(body),
+            ..Default::default()
         }
     }
 
     pub fn not_found(version: DjangoVersion) -> Reply {
-        Reply::page(StatusCode::NOT_FOUND, version, pages::NOT_FOUND)
+        Reply {
+            csrf_in_view: true,
+            ..Reply::page(StatusCode::NOT_FOUND, version, pages::NOT_FOUND)
+        }
     }
 
     pub fn bad_request(version: DjangoVersion) -> Reply {
-        Reply::page(StatusCode::BAD_REQUEST, version, pages::BAD_REQUEST)
+        Reply {
+            csrf_in_view: true,
+            ..Reply::page(StatusCode::BAD_REQUEST, version, pages::BAD_REQUEST)
+        }
     }
 
     pub fn server_error(version: DjangoVersion) -> Reply {
-        Reply::page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            version,
-            pages::SERVER_ERROR,
-        )
+        Reply {
+            csrf_in_view: true,
+            ..Reply::page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                version,
+                pages::SERVER_ERROR,
+            )
+        }
     }
 
     /// `csrf_failure` (3.2 passes `content_type='text/html'` itself).
@@ -83,6 +98,7 @@ impl Reply {
                 ("Allow", "POST, OPTIONS".into()),
             ],
             body: Bytes::new(),
+            ..Default::default()
         }
     }
 
@@ -98,6 +114,7 @@ impl Reply {
                 ("Content-Length", BODY.len().to_string()),
             ],
             body: Bytes::from_static(BODY),
+            ..Default::default()
         }
     }
 
@@ -110,6 +127,7 @@ impl Reply {
                 ("Location", location.to_owned()),
             ],
             body: Bytes::new(),
+            ..Default::default()
         }
     }
 
@@ -123,6 +141,7 @@ impl Reply {
                 ("Content-Length", "0".into()),
             ],
             body: Bytes::new(),
+            ..Default::default()
         }
     }
 }
@@ -167,6 +186,14 @@ pub fn finish(reply: Reply, mut out: Outgoing, version: DjangoVersion) -> Respon
     let mut cookies = Vec::new();
     if out.layers == Layers::FromCommon && !has(&headers, "Content-Length") {
         headers.push(("Content-Length", reply.body.len().to_string()));
+    }
+    // A cookie renewed by the error-page view itself; Csrf.process_response
+    // afterwards finds Vary already there.
+    if reply.csrf_in_view {
+        if let Some(c) = out.csrf_cookie.take() {
+            headers.insert(1, ("Vary", "Cookie".into()));
+            cookies.push(c);
+        }
     }
     if out.layers == Layers::All {
         if !has(&headers, "X-Frame-Options") {
