@@ -2,14 +2,14 @@
 
 The service keeps, per upload, the md-5 crate's (0.11) `SerializableState` of
 the hash over the bytes written so far (src/store/files.rs `md5_to_state`).
-Its 89 bytes are, in order:
+Its 88 bytes are, in order:
 
 * 16: the four 32-bit chaining words A, B, C, D, little-endian
   (md-5 `Md5Core::serialize`);
 * 8: the number of 64-byte blocks compressed so far, little-endian u64;
 * 1: how many bytes wait in the block buffer (0..63: an "eager" buffer
   never holds a full block, block-buffer 0.12 `BlockBuffer::serialize`);
-* 64: those bytes, then zeros.
+* 63: those bytes, then zeros (so the buffer serialises to one block size).
 
 hashlib cannot be used to finish it: its md5 objects only start from the
 empty state (OpenSSL's MD5_CTX is not reachable from Python and `copy()` only
@@ -20,7 +20,7 @@ is at most two blocks: constant time whatever the file size.
 import math
 import struct
 
-STATE_LEN = 16 + 8 + 1 + 64
+STATE_LEN = 16 + 8 + 1 + 63
 BLOCK = 64
 
 _SHIFTS = ([7, 12, 17, 22] * 4 + [5, 9, 14, 20] * 4 + [4, 11, 16, 23] * 4
@@ -104,4 +104,4 @@ def state_of(data):
         words = compress(words, data[i:i + BLOCK])
     rest = data[full:]
     return (struct.pack('<4I', *words) + struct.pack('<Q', full // BLOCK)
-            + bytes([len(rest)]) + rest + b'\x00' * (BLOCK - len(rest)))
+            + bytes([len(rest)]) + rest + b'\x00' * (BLOCK - 1 - len(rest)))
