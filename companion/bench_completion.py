@@ -212,7 +212,7 @@ def main():
         companion_env = dict(env, REFSITE_COMPANION='1')
         subprocess.run([py, 'manage.py', 'migrate', '--noinput', '--skip-checks', '-v', '0'], cwd=REFSITE, env=companion_env,
                        check=True)
-        subprocess.run([py, 'manage.py', 'shell', '-c',
+        subprocess.run([py, 'manage.py', 'shell', '-v', '0', '-c',
                         "from django.contrib.auth.models import User; "
                         "User.objects.create_user('bench', password='bench-password')"],
                        cwd=REFSITE, env=env, check=True)

@@ -312,6 +312,8 @@ print('SETTINGS=' + json.dumps({
     'CHUNKED_UPLOAD_EXPIRATION_DELTA': cu.EXPIRATION_DELTA.total_seconds(),
     'CHUNKED_UPLOAD_MAX_BYTES': cu.MAX_BYTES,
     'CHUNKED_UPLOAD_CONTENT_TYPE': cu.CONTENT_TYPE,
+    'SESSION_FILE_PATH': settings.SESSION_FILE_PATH, 'SESSION_CACHE_ALIAS': settings.SESSION_CACHE_ALIAS,
+    'CACHES': settings.CACHES,
     'DJANGO': '%d.%d' % django.VERSION[:2],
 }))
 '''
@@ -339,9 +341,16 @@ def read_env_file(text):
     return as_systemd
 
 
-def env_variants(world):
-    """name -> extra environment of the refsite, each a different site."""
+def env_variants(world, request=None):
+    """name -> extra environment of the refsite, each a different site
+    (`request`: to start Redis for the cache-session site)."""
     media_rel = os.path.relpath(world.media_root, REFSITE)
+    sessions_dir = os.path.join(os.path.dirname(world.media_root), 'envfile-sessions')
+    os.makedirs(sessions_dir, exist_ok=True)
+    redis_url = 'redis://127.0.0.1:6379/63'
+    if request is not None and 'cached_db' in request.node.name:
+        host, port, n = request.getfixturevalue('redis_server')
+        redis_url = 'redis://%s:%d/%d' % (host, port, n - 1)
     proxy = {'SECURE_PROXY_SSL_HEADER': 'HTTP_X_FORWARDED_PROTO,https', 'USE_X_FORWARDED_HOST': 'True',
              'USE_X_FORWARDED_PORT': 'True',
              'CSRF_TRUSTED_ORIGINS': 'trusted.example' if world.django_version == '3.2'
@@ -359,6 +368,15 @@ def env_variants(world):
         'subclass_slash': {'TRAILING_SLASH': 'required', 'APPEND_SLASH': 'False',
                            'CHUNKED_UPLOAD_TABLE': 'custom_upload_myupload', 'CSRF_USE_SESSIONS': 'True'},
         'anonymous': {'AUTH_REQUIRED': 'False', 'CHUNKED_UPLOAD_TABLE': 'custom_upload_myanonupload'},
+        'file_sessions': {'SESSION_ENGINE': 'django.contrib.sessions.backends.file',
+                          'SESSION_FILE_PATH': sessions_dir},
+        # django-redis: the Redis cache every profile has (3.2 has no Django RedisCache)
+        'cached_db_sessions': {
+            'SESSION_ENGINE': 'django.contrib.sessions.backends.cached_db', 'SESSION_CACHE_ALIAS': 'sessions',
+            'CACHES': json.dumps({
+                'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'},
+                'sessions': {'BACKEND': 'django_redis.cache.RedisCache', 'LOCATION': redis_url,
+                             'KEY_PREFIX': 'envfile', 'VERSION': 4}})},
     }
 
 
@@ -387,6 +405,14 @@ def assert_env_is_the_sites(profile, env_values, django_settings, extra):
                  'DATA_UPLOAD_MAX_NUMBER_FIELDS', 'SESSION_COOKIE_AGE', 'CHUNKED_UPLOAD_MAX_BYTES'):
         assert service_int(e[name]) == s[name], name
     assert int(e['CHUNKED_UPLOAD_EXPIRATION_DELTA']) == s['CHUNKED_UPLOAD_EXPIRATION_DELTA']
+    if s['SESSION_ENGINE'].endswith('.file'):
+        assert e['SESSION_FILE_PATH'] == s['SESSION_FILE_PATH']
+    else:
+        assert 'SESSION_FILE_PATH' not in e
+    if s['SESSION_ENGINE'].endswith(('.cache', '.cached_db')):
+        assert (json.loads(e['CACHES']), e['SESSION_CACHE_ALIAS']) == (s['CACHES'], s['SESSION_CACHE_ALIAS'])
+    else:
+        assert 'CACHES' not in e
     p = compatlib.PROFILES[profile]
     assert (e['DJANGO_VERSION'], e['CHUNKED_UPLOAD_COMPAT']) == (p['django_version'], p['compat'])
     # the views the refsite mounts (its urls.py, chosen by these variables)
@@ -398,9 +424,10 @@ def assert_env_is_the_sites(profile, env_values, django_settings, extra):
             e['CHUNKED_UPLOAD_PERMISSION']) == ('False', 'file', 'False', 'True', 'user', 'authenticated')
 
 
-@pytest.mark.parametrize('variant', ['defaults', 'many', 'subclass_slash', 'anonymous'])
-def test_env_file_starts_a_service_that_answers_as_django(world, variant):
-    extra = env_variants(world)[variant]
+@pytest.mark.parametrize('variant', ['defaults', 'many', 'subclass_slash', 'anonymous', 'file_sessions',
+                                     'cached_db_sessions'])
+def test_env_file_starts_a_service_that_answers_as_django(world, variant, request):
+    extra = env_variants(world, request)[variant]
     env = dict(world.server_env(extra), REFSITE_COMPANION='1')
     code, out, err = manage(world.profile, env, 'chunked_upload_env')
     assert code == 0, out + err
