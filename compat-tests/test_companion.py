@@ -501,6 +501,20 @@ def test_env_names_the_overrides_the_service_cannot_run(world):
     read_env_file(out)      # still a valid env file for both readers
 
 
+@pytest.mark.parametrize('views,permission', [('anyone', 'anyone'), ('denied', None)])
+def test_env_mirrors_check_permissions_by_its_behaviour(world, companion, views, permission):
+    env = dict(world.server_env(), REFSITE_COMPANION='1', REFSITE_COMPANION_VIEWS=views)
+    code, out, err = manage(world.profile, env, 'chunked_upload_env')
+    assert code == 0, err
+    values = read_env_file(out)
+    assert values.get('CHUNKED_UPLOAD_PERMISSION') == permission
+    if permission is None:
+        assert re.search(r'^# WARNING: CHUNKED_UPLOAD_PERMISSION cannot be mirrored: check_permissions '
+                         r'raised PermissionDenied', out, re.M), out
+    code, out, err = manage(world.profile, env, 'check')
+    assert check_ids(out + err) == ([] if permission else ['chunked_upload_service.W004']), out + err
+
+
 # --------------------------------------------------------------------------
 # manage.py check and the migration
 

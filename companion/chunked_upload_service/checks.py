@@ -54,7 +54,7 @@ def check_views(app_configs=None, **kwargs):
         problems = service_env.upload_setting_problems(upload)
         permission = views_inspect.permission_behaviour(upload)
         if permission.startswith('cannot'):
-            problems.append('check_permissions %s' % permission)
+            problems.append('CHUNKED_UPLOAD_PERMISSION %s' % permission)
         for problem in problems:
             messages.append(Warning(problem, obj=upload.view_class, id=ID % 4))
     if complete is not None:
