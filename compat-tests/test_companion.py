@@ -337,7 +337,7 @@ def service_int(raw):
 def read_env_file(text):
     """What both systemd and docker read from `text` (they must agree)."""
     as_systemd, as_docker = envfile_readers.systemd(text), envfile_readers.docker(text)
-    assert as_systemd == as_docker, (as_systemd, as_docker)
+    assert as_systemd == as_docker == envfile_readers.docker(text, trim_quotes=True), (as_systemd, as_docker)
     return as_systemd
 
 

@@ -320,6 +320,10 @@ def add_views(env, upload, complete, model):
     if complete.attr('user_field_name') != upload.attr('user_field_name'):
         env.warn('user_field_name differs between the views (%r, %r)' % (
             upload.attr('user_field_name'), complete.attr('user_field_name')))
+    from chunked_upload import settings as cu_settings
+    if upload.attr('max_bytes') != cu_settings.MAX_BYTES:
+        env.comment('the upload view sets max_bytes = %r (CHUNKED_UPLOAD_MAX_BYTES setting: %r); the '
+                    "view's value is the one Django applies" % (upload.attr('max_bytes'), cu_settings.MAX_BYTES))
     env.var('CHUNKED_UPLOAD_MAX_BYTES', as_int(upload.attr('max_bytes')))
     permission = views_inspect.permission_behaviour(upload)
     if permission.startswith('cannot'):
