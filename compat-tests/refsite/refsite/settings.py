@@ -61,6 +61,10 @@ def _env_octal(name, default):
 
 def _database_from_url(url):
     parts = urlsplit(url)
+    # Changed: sqlite:////absolute/path (the dj-database-url form), for the
+    # companion app's chunked_upload_env tests.
+    if parts.scheme == 'sqlite':
+        return {'ENGINE': 'django.db.backends.sqlite3', 'NAME': unquote(parts.path[1:])}
     if parts.scheme not in ('postgres', 'postgresql', 'pgsql'):
         raise ValueError('DATABASE_URL must be a postgres:// URL')
     options = dict(parse_qsl(parts.query))
@@ -280,3 +284,20 @@ CHUNKED_UPLOAD_MAX_BYTES = _env_int('CHUNKED_UPLOAD_MAX_BYTES', None)
 CHUNKED_UPLOAD_CONTENT_TYPE = os.environ.get('CHUNKED_UPLOAD_CONTENT_TYPE') or 'application/json'
 # Changed: the upload model's table (urls.py mounts the views with that model).
 CHUNKED_UPLOAD_TABLE = os.environ.get('CHUNKED_UPLOAD_TABLE') or 'chunked_upload_chunkedupload'
+
+
+# Changed: REFSITE_COMPANION=1 installs the companion app (companion/ in the
+# repository, pip-installed into every compat venv by setup.sh) and logs its
+# INFO lines (which md5 path a completion took) to stderr, i.e. gunicorn's log.
+# REFSITE_COMPANION_VIEWS=overrides mounts view subclasses that override
+# methods the service cannot run (refsite/companion_urls.py), for its checks.
+if _env_bool('REFSITE_COMPANION', False):
+    INSTALLED_APPS.append('chunked_upload_service')
+    LOGGING = {
+        'version': 1,
+        'disable_existing_loggers': False,
+        'handlers': {'stderr': {'class': 'logging.StreamHandler'}},
+        'loggers': {'chunked_upload_service': {'handlers': ['stderr'], 'level': 'INFO'}},
+    }
+if (os.environ.get('REFSITE_COMPANION_VIEWS') or '') == 'overrides':
+    ROOT_URLCONF = 'refsite.companion_urls'

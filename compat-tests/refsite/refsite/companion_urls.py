@@ -1,0 +1,38 @@
+"""REFSITE_COMPANION_VIEWS=overrides: the demo URLs served by view subclasses
+that override methods the chunked-upload service cannot run, as a site with
+its own upload logic would (for the companion app's system check and
+chunked_upload_env). The views behave as the package's."""
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path
+
+from chunked_upload.views import ChunkedUploadCompleteView, ChunkedUploadView
+
+COMPLETED = []
+
+
+class StampedUploadView(ChunkedUploadView):
+    content_range_header = 'HTTP_X_CONTENT_RANGE'
+
+    def validate(self, request):
+        pass
+
+    def get_extra_attrs(self, request):
+        return super().get_extra_attrs(request)
+
+
+class NotifyingCompleteView(ChunkedUploadCompleteView):
+    def on_completion(self, uploaded_file, request):
+        COMPLETED.append(uploaded_file.name)
+
+    def get_response_data(self, chunked_upload, request):
+        return {}
+
+
+urlpatterns = [
+    path('admin/', admin.site.urls),
+    path('accounts/login/', auth_views.LoginView.as_view(), name='login'),
+    re_path(r'^api/chunked_upload/?$', StampedUploadView.as_view(), name='api_chunked_upload'),
+    re_path(r'^api/chunked_upload_complete/?$', NotifyingCompleteView.as_view(),
+            name='api_chunked_upload_complete'),
+]
