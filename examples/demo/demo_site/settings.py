@@ -22,6 +22,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "chunked_upload",
+    # The Rust service's companion: `manage.py chunked_upload_env`, the md5
+    # state table, completion md5 from the service's state.
+    "chunked_upload_service",
     "demo",
 ]
 
@@ -60,7 +63,12 @@ DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
 # No DEFAULT_AUTO_FIELD: the package's ChunkedUpload keeps the integer id of
 # its own migration (startproject's BigAutoField would make Django want a new
 # migration of the package's table). The demo app sets its own in DemoConfig.
-SILENCED_SYSTEM_CHECKS = ["models.W042"]  # the package's implicit AutoField
+SILENCED_SYSTEM_CHECKS = [
+    "models.W042",  # the package's implicit AutoField
+    # "the service cannot run on_completion": nginx sends only the upload URL
+    # to the service, the complete URL stays here (run, nginx.conf).
+    "chunked_upload_service.W003",
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -85,5 +93,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    # Says, on completion, whether the md5 came from the service's state.
+    "loggers": {"chunked_upload_service": {"level": "INFO"}},
 }
