@@ -109,6 +109,10 @@ def check_served_by_service(checks, upload_id, local_file, stack, data_dir):
         state = cursor.fetchone()
     checks.expect(state is not None and state[0] == size,
                   f"the service's chunked_upload_md5_state row covers {state[0] if state else None} of {size} bytes")
+    # Not a check (the companion's wording is its own): how completion got the md5.
+    for line in (data_dir / "logs" / "gunicorn.log").read_text().splitlines():
+        if f"upload {upload_id}: md5" in line:
+            print(f"  note: Django's log: {line.strip()}")
 
 
 def main():
