@@ -307,7 +307,8 @@ def start_rust(profile, name, port, env, logdir, umask=0o022):
 UPLOAD_TABLE = 'chunked_upload_chunkedupload'
 # Tables of AbstractChunkedUpload subclasses a site may use (CHUNKED_UPLOAD_TABLE);
 # the refsite's `custom_upload` app creates them in every world.
-UPLOAD_TABLES = (UPLOAD_TABLE, 'custom_upload_myupload', 'custom_upload_myanonupload')
+UPLOAD_TABLES = (UPLOAD_TABLE, 'custom_upload_myupload', 'custom_upload_myanonupload',
+                 'custom_upload_ownerupload')
 
 
 class State:

@@ -35,6 +35,9 @@ __all__ = [
     'slash_append_site', 'slash_noappend_site',
     'perms_600_site', 'perms_none_site', 'upload_path_site', 'short_expiry_site',
     'anonymous_site', 'myupload_site', 'myanonupload_site', 'myanonupload_anonymous_site',
+    'field_name_site', 'fail_if_no_header_site', 'no_md5_check_site', 'user_field_name_site',
+    'user_field_missing_site', 'max_bytes_view_site', 'permission_anyone_site',
+    'permission_anyone_myanonupload_site',
 ]
 
 
@@ -236,6 +239,24 @@ myupload_site = site_fixture('myupload', {'CHUNKED_UPLOAD_TABLE': 'custom_upload
 myanonupload_site = site_fixture('myanonupload', {'CHUNKED_UPLOAD_TABLE': 'custom_upload_myanonupload'})
 myanonupload_anonymous_site = site_fixture('myanonupload_anonymous', {
     'CHUNKED_UPLOAD_TABLE': 'custom_upload_myanonupload', 'AUTH_REQUIRED': 'False'})
+
+
+# The views' class attributes (test_view_attributes.py): the refsite's urls.py
+# subclasses the views with them, the service reads the same variables.
+field_name_site = site_fixture('field_name', {'CHUNKED_UPLOAD_FIELD_NAME': 'the_file'})
+fail_if_no_header_site = site_fixture('fail_if_no_header', {'CHUNKED_UPLOAD_FAIL_IF_NO_HEADER': 'True'})
+no_md5_check_site = site_fixture('no_md5_check', {'CHUNKED_UPLOAD_DO_MD5_CHECK': 'False'})
+user_field_name_site = site_fixture('user_field_name', {
+    'CHUNKED_UPLOAD_TABLE': 'custom_upload_ownerupload', 'CHUNKED_UPLOAD_USER_FIELD_NAME': 'owner'})
+# The default model has no `owner`: 2.0.0 filters on it anyway, 2.1.0 does not.
+user_field_missing_site = site_fixture('user_field_missing', {'CHUNKED_UPLOAD_USER_FIELD_NAME': 'owner'})
+# The refsite puts the limit on the view's `max_bytes`, not in the package
+# setting; REFSITE_MAX_BYTES_ON_VIEW is unknown to the service, which ignores it.
+max_bytes_view_site = site_fixture('max_bytes_view', {'CHUNKED_UPLOAD_MAX_BYTES': '100',
+                                                      'REFSITE_MAX_BYTES_ON_VIEW': '1'})
+permission_anyone_site = site_fixture('permission_anyone', {'CHUNKED_UPLOAD_PERMISSION': 'anyone'})
+permission_anyone_myanonupload_site = site_fixture('permission_anyone_myanonupload', {
+    'CHUNKED_UPLOAD_PERMISSION': 'anyone', 'CHUNKED_UPLOAD_TABLE': 'custom_upload_myanonupload'})
 
 
 # --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::config::{RawSettings, Settings};
+use crate::config::{Compat, RawSettings, Settings};
 use crate::django::cache::RedisCache;
 use crate::django::session_backends::Engine;
 use crate::http::{self, App};
@@ -181,6 +181,33 @@ fn expired_before(settings: &Settings, now: chrono::DateTime<Utc>) -> chrono::Da
         .unwrap_or_else(|| now - delta)
 }
 
+/// A user field the upload table lacks: a `CHUNKED_UPLOAD_USER_FIELD_NAME`
+/// that names no column, or (2.0.0 with AuthenticationMiddleware) a model
+/// the package's views fail on for every logged-in user.
+fn user_field_problems(s: &Settings, t: &db::UploadTable) -> Vec<String> {
+    let mut found = Vec::new();
+    let column = db::foreign_key_column(&s.user_field_name);
+    let table = &s.chunked_upload_table;
+    let upstream = s.compat == Compat::Upstream && s.auth_required;
+    if t.user_column.is_none() && (upstream || s.user_field_name != "user") {
+        let effect = if upstream {
+            "django-chunked-upload 2.0.0 answers 500 (FieldError) to a logged-in user's upload_id"
+        } else {
+            "the views filter uploads by no user: anyone may continue any upload"
+        };
+        found.push(format!(
+            "CHUNKED_UPLOAD_USER_FIELD_NAME: table {table} has no column {column}; {effect}"
+        ));
+    }
+    if upstream && !t.has_user_id {
+        found.push(format!(
+            "CHUNKED_UPLOAD_TABLE: table {table} has no user_id column; django-chunked-upload \
+             2.0.0 creates every upload with user= (TypeError, 500 for a logged-in user)"
+        ));
+    }
+    found
+}
+
 /// Print every problem found; exit 1 if any.
 async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
     let mut problems = Vec::new();
@@ -215,8 +242,10 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
                     e
                 }
             };
-            if let Err(e) = db::UploadTable::inspect(&pool, &s.chunked_upload_table).await {
-                found.push(format!("CHUNKED_UPLOAD_TABLE: {}", hint(e)));
+            match db::UploadTable::inspect(&pool, &s.chunked_upload_table, &s.user_field_name).await
+            {
+                Ok(t) => found.extend(user_field_problems(s, &t)),
+                Err(e) => found.push(format!("CHUNKED_UPLOAD_TABLE: {}", hint(e))),
             }
             if let Err(e) = db::UserTable::inspect(&pool, &s.auth_user_table).await {
                 found.push(format!("AUTH_USER_TABLE: {}", hint(e)));

@@ -21,6 +21,17 @@ pub enum Compat {
     Patched,
 }
 
+/// `check_permissions` of the views (`CHUNKED_UPLOAD_PERMISSION`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// The package's: anonymous users get 403.
+    Authenticated,
+    /// A site's `def check_permissions(self, request): pass` (the demo
+    /// project's): anyone may upload; `request.user` is then first read
+    /// where `_post` needs it.
+    Anyone,
+}
+
 /// The raw configuration as given on the command line or in the environment.
 #[derive(Args, Debug, Clone, Default)]
 pub struct RawSettings {
@@ -118,6 +129,16 @@ pub struct RawSettings {
     pub trailing_slash: Option<String>,
     #[arg(long, env = "CHUNKED_UPLOAD_TABLE")]
     pub chunked_upload_table: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_FIELD_NAME")]
+    pub chunked_upload_field_name: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_FAIL_IF_NO_HEADER")]
+    pub chunked_upload_fail_if_no_header: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_DO_MD5_CHECK")]
+    pub chunked_upload_do_md5_check: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_USER_FIELD_NAME")]
+    pub chunked_upload_user_field_name: Option<String>,
+    #[arg(long, env = "CHUNKED_UPLOAD_PERMISSION")]
+    pub chunked_upload_permission: Option<String>,
 }
 
 /// Validated settings.
@@ -180,6 +201,18 @@ pub struct Settings {
     pub max_connections: usize,
     /// Seconds to wait for a database connection before answering 500.
     pub db_timeout_secs: u64,
+    /// `ChunkedUploadView.field_name`: the multipart field of the chunk.
+    pub field_name: String,
+    /// `ChunkedUploadView.fail_if_no_header`: a chunk without a valid
+    /// `Content-Range` is refused.
+    pub fail_if_no_header: bool,
+    /// `ChunkedUploadCompleteView.do_md5_check`.
+    pub do_md5_check: bool,
+    /// `user_field_name`: the upload model's foreign key to the user model
+    /// (column `<name>_id`).
+    pub user_field_name: String,
+    /// `check_permissions`.
+    pub permission: Permission,
 }
 
 /// A setting that is missing or invalid; the message names the variable.
@@ -291,6 +324,24 @@ fn table_name(var: &'static str, name: &str) -> Result<String, ConfigError> {
         return Err(err(
             var,
             format!("{name:?} must be a plain lower-case table name ([a-z0-9_])"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A model field name as Django allows it (fields.E001, E002): a Python
+/// identifier without `__` that does not end in `_`. Its column `<name>_id`
+/// goes into SQL quoted.
+fn model_field_name(var: &'static str, name: &str) -> Result<String, ConfigError> {
+    let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !identifier || name.contains("__") || name.ends_with('_') {
+        return Err(err(
+            var,
+            format!(
+                "{name:?} is not a model field name (letters, digits and single underscores, \
+                 not ending in _)"
+            ),
         ));
     }
     Ok(name.to_owned())
@@ -657,6 +708,27 @@ impl Settings {
             }
         };
 
+        let permission = match present(&raw.chunked_upload_permission).unwrap_or("authenticated") {
+            "authenticated" => Permission::Authenticated,
+            "anyone" => Permission::Anyone,
+            other => {
+                return Err(err(
+                    "CHUNKED_UPLOAD_PERMISSION",
+                    format!("{other:?} is not authenticated or anyone"),
+                ))
+            }
+        };
+        let user_field_name = model_field_name(
+            "CHUNKED_UPLOAD_USER_FIELD_NAME",
+            present(&raw.chunked_upload_user_field_name).unwrap_or("user"),
+        )?;
+        // Any string can name a multipart field; only an empty one is unset.
+        let field_name = raw
+            .chunked_upload_field_name
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "file".to_owned());
+
         Ok(Settings {
             database_url,
             secret_key,
@@ -747,6 +819,19 @@ impl Settings {
             db_timeout_secs: integer("DB_TIMEOUT", &raw.db_timeout, Some(10u64))?
                 .filter(|n| *n > 0)
                 .ok_or_else(|| err("DB_TIMEOUT", "must be at least 1 second"))?,
+            field_name,
+            fail_if_no_header: boolean(
+                "CHUNKED_UPLOAD_FAIL_IF_NO_HEADER",
+                &raw.chunked_upload_fail_if_no_header,
+                false,
+            )?,
+            do_md5_check: boolean(
+                "CHUNKED_UPLOAD_DO_MD5_CHECK",
+                &raw.chunked_upload_do_md5_check,
+                true,
+            )?,
+            user_field_name,
+            permission,
         })
     }
 
@@ -783,6 +868,64 @@ mod tests {
         assert_eq!(s.expiration_delta_secs, 86400);
         assert_eq!(s.compat, Compat::Upstream);
         assert_eq!(s.django_version, DjangoVersion::V5_2);
+        assert_eq!(s.field_name, "file");
+        assert!(!s.fail_if_no_header);
+        assert!(s.do_md5_check);
+        assert_eq!(s.user_field_name, "user");
+        assert_eq!(s.permission, Permission::Authenticated);
+    }
+
+    #[test]
+    fn view_attributes_parse_and_name_the_variable() {
+        let mut r = base();
+        r.chunked_upload_field_name = Some("the_file".into());
+        r.chunked_upload_fail_if_no_header = Some("True".into());
+        r.chunked_upload_do_md5_check = Some("0".into());
+        r.chunked_upload_user_field_name = Some("owner".into());
+        r.chunked_upload_permission = Some("anyone".into());
+        let s = Settings::from_raw(&r).unwrap();
+        assert_eq!(s.field_name, "the_file");
+        assert!(s.fail_if_no_header);
+        assert!(!s.do_md5_check);
+        assert_eq!(s.user_field_name, "owner");
+        assert_eq!(s.permission, Permission::Anyone);
+
+        let var = |adjust: fn(&mut RawSettings)| {
+            let mut r = base();
+            adjust(&mut r);
+            Settings::from_raw(&r).unwrap_err().var
+        };
+        assert_eq!(
+            var(|r| r.chunked_upload_fail_if_no_header = Some("sometimes".into())),
+            "CHUNKED_UPLOAD_FAIL_IF_NO_HEADER"
+        );
+        assert_eq!(
+            var(|r| r.chunked_upload_do_md5_check = Some("yes please".into())),
+            "CHUNKED_UPLOAD_DO_MD5_CHECK"
+        );
+        assert_eq!(
+            var(|r| r.chunked_upload_permission = Some("AllowAny".into())),
+            "CHUNKED_UPLOAD_PERMISSION"
+        );
+        // Not field names Django allows (E001 trailing _, E002 `__`), or not
+        // identifiers at all (they would end up in SQL).
+        for bad in ["owner_", "owner__name", "1user", "user-id", "user\"; DROP"] {
+            let mut r = base();
+            r.chunked_upload_user_field_name = Some(bad.into());
+            assert_eq!(
+                Settings::from_raw(&r).unwrap_err().var,
+                "CHUNKED_UPLOAD_USER_FIELD_NAME",
+                "{bad}"
+            );
+        }
+        let mut r = base();
+        r.chunked_upload_user_field_name = Some("_Owner2".into());
+        assert_eq!(Settings::from_raw(&r).unwrap().user_field_name, "_Owner2");
+        // A multipart field name may be anything but empty.
+        r.chunked_upload_field_name = Some("".into());
+        assert_eq!(Settings::from_raw(&r).unwrap().field_name, "file");
+        r.chunked_upload_field_name = Some("files[]".into());
+        assert_eq!(Settings::from_raw(&r).unwrap().field_name, "files[]");
     }
 
     #[test]

@@ -11,12 +11,20 @@ use crate::django::form::FormData;
 use crate::store::db::{self, Md5State, COMPLETE};
 use crate::store::files;
 
-pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Reply {
+pub async fn post(ctx: &mut Ctx<'_>, form: FormData) -> Reply {
     let app = ctx.app;
+    let do_md5_check = app.settings.do_md5_check;
     let upload_id = form.get("upload_id").filter(|s| !s.is_empty());
     let md5 = form.get("md5").filter(|s| !s.is_empty());
-    let (Some(upload_id), Some(md5)) = (upload_id, md5) else {
-        return ctx.detail(400, "Both 'upload_id' and 'md5' are required");
+    let upload_id = match (upload_id, md5) {
+        (Some(upload_id), Some(_)) => upload_id,
+        (Some(upload_id), None) if !do_md5_check => upload_id,
+        _ if do_md5_check => return ctx.detail(400, "Both 'upload_id' and 'md5' are required"),
+        _ => return ctx.detail(400, "'upload_id' is required"),
+    };
+    let user_id = match ctx.queryset_user().await {
+        Ok(u) => u,
+        Err(reply) => return reply,
     };
     let mut tx = match app.pool.begin().await {
         Ok(tx) => tx,
@@ -39,12 +47,15 @@ pub async fn post(ctx: &mut Ctx<'_>, user_id: Option<i64>, form: FormData) -> Re
     if row.status == COMPLETE && app.settings.compat == Compat::Patched {
         return ctx.detail(400, "Upload has already been marked as complete");
     }
-    let digest = match md5_of_upload(ctx, &row, state).await {
-        Ok(d) => d,
-        Err(e) => return ctx.internal("reading upload for md5", e),
-    };
-    if digest != md5 {
-        return ctx.detail(400, "md5 checksum does not match");
+    // `do_md5_check = False` never reads `ChunkedUpload.md5`: no hashing.
+    if let (true, Some(md5)) = (do_md5_check, md5) {
+        let digest = match md5_of_upload(ctx, &row, state).await {
+            Ok(d) => d,
+            Err(e) => return ctx.internal("reading upload for md5", e),
+        };
+        if digest != md5 {
+            return ctx.detail(400, "md5 checksum does not match");
+        }
     }
     if let Err(e) = db::mark_complete(&app.uploads, &mut tx, row.id, ctx.now).await {
         return ctx.internal("database", e);

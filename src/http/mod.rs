@@ -18,7 +18,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::config::{Compat, Settings};
+use crate::config::{Compat, Permission, Settings};
 use crate::django::cache::RedisCache;
 use crate::django::cookies::{parse_cookie, SetCookie};
 use crate::django::form::{self, BodyInfo, FormData, NoFiles};
@@ -78,7 +78,7 @@ impl App {
                 has_is_active: true,
             },
         };
-        let uploads = UploadTable::named(&settings.chunked_upload_table);
+        let uploads = UploadTable::named(&settings.chunked_upload_table, &settings.user_field_name);
         let storage = Storage {
             media_root: settings.media_root.clone(),
             upload_path: settings.chunked_upload_path.clone(),
@@ -101,8 +101,12 @@ impl App {
     /// Which optional columns the upload and user tables have (a subclassed
     /// model without `user`, a custom user model without `is_active`).
     pub async fn inspect_tables(&mut self) -> Result<(), InspectError> {
-        self.uploads =
-            UploadTable::inspect(&self.pool, &self.settings.chunked_upload_table).await?;
+        self.uploads = UploadTable::inspect(
+            &self.pool,
+            &self.settings.chunked_upload_table,
+            &self.settings.user_field_name,
+        )
+        .await?;
         self.sessions.users =
             UserTable::inspect(&self.pool, &self.settings.auth_user_table).await?;
         Ok(())
@@ -112,13 +116,34 @@ impl App {
         self.settings.django_version
     }
 
-    /// django-chunked-upload 2.0.0 filters and creates uploads by `user`
-    /// whatever the model: for a logged-in user of a model without that
-    /// field, Django fails (FieldError / TypeError, 500).
-    fn user_field_breaks_upstream(&self) -> bool {
-        self.settings.compat == Compat::Upstream
-            && self.settings.auth_required
-            && !self.uploads.has_user
+    /// Whether `_post` reads `request.user` (in `get_queryset` and where it
+    /// builds a new upload): 2.0.0 always does with AuthenticationMiddleware;
+    /// 2.1.0 only when `hasattr(self.model, self.user_field_name)`.
+    fn view_reads_user(&self) -> bool {
+        self.settings.auth_required
+            && (self.settings.compat == Compat::Upstream || self.uploads.user_column.is_some())
+    }
+
+    /// The column a new upload records its logged-in user in: 2.1.0's
+    /// `get_extra_attrs` sets `user_field_name`; 2.0.0's `_post` sets
+    /// `attrs['user']` whatever the field name. None: the model has no such
+    /// field, which in 2.0.0 is a TypeError (500) for a logged-in user.
+    fn create_user_column(&self) -> Option<&str> {
+        match self.settings.compat {
+            Compat::Patched => self.uploads.user_column.as_deref(),
+            Compat::Upstream => self.uploads.has_user_id.then_some("user_id"),
+        }
+    }
+
+    /// Whether a logged-in user's upload lookup fails: 2.0.0 filters on
+    /// `user_field_name` without asking the model (FieldError, 500).
+    fn lookup_breaks_for_users(&self) -> bool {
+        self.settings.compat == Compat::Upstream && self.uploads.user_column.is_none()
+    }
+
+    /// Whether a logged-in user's new upload fails (2.0.0's TypeError).
+    fn create_breaks_for_users(&self) -> bool {
+        self.view_reads_user() && self.create_user_column().is_none()
     }
 
     /// `USE_TZ` and `TIME_ZONE`, as the views see times.
@@ -156,7 +181,7 @@ pub struct Ctx<'a> {
     pub headers: &'a HeaderMap,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// `request.user` as the views evaluate it (`check_permissions`).
     async fn user(&mut self) -> Result<Option<UserRow>, Reply> {
         let app = self.app;
@@ -173,6 +198,56 @@ impl Ctx<'_> {
                 }
                 Err(Reply::server_error(app.version()))
             }
+        }
+    }
+
+    /// `request.user` where `_post` reads it: the user's id, or None for
+    /// AnonymousUser and for sites without AuthenticationMiddleware.
+    /// Evaluating it runs `get_user` (which may flush the session) once;
+    /// later reads get the same answer, as Django caches `request.user`.
+    async fn request_user(&mut self) -> Result<Option<i64>, Reply> {
+        if !self.app.settings.auth_required {
+            return Ok(None);
+        }
+        Ok(self.user().await?.map(|u| u.id))
+    }
+
+    /// `get_queryset(request)`: the user the uploads are filtered to (None:
+    /// no filter). The first point where the views may read `request.user`.
+    async fn queryset_user(&mut self) -> Result<Option<i64>, Reply> {
+        let app = self.app;
+        if !app.view_reads_user() {
+            return Ok(None);
+        }
+        let user = self.request_user().await?;
+        if user.is_some() && app.lookup_breaks_for_users() {
+            return Err(self.internal(
+                "get_queryset",
+                format_args!(
+                    "the upload model has no field {:?}: 2.0.0's filter raises FieldError",
+                    app.settings.user_field_name
+                ),
+            ));
+        }
+        Ok(user.filter(|_| app.uploads.user_column.is_some()))
+    }
+
+    /// The user a new upload is created for, and the column that records it
+    /// (the create path's read of `request.user`).
+    async fn creating_user(&mut self) -> Result<Option<(&'a str, i64)>, Reply> {
+        let app: &'a App = self.app;
+        if !app.view_reads_user() {
+            return Ok(None);
+        }
+        let Some(user) = self.request_user().await? else {
+            return Ok(None);
+        };
+        match app.create_user_column() {
+            Some(column) => Ok(Some((column, user))),
+            None => Err(self.internal(
+                "create_chunked_upload",
+                "the upload model has no field \"user\": 2.0.0's model(user=...) raises TypeError",
+            )),
         }
     }
 
@@ -451,8 +526,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         let (form, pending) = match view {
             View::Upload => {
                 let mut sink = upload::UploadSink::new(&mut ctx);
+                let field = settings.field_name.as_str();
                 let parsed =
-                    form::load_post_and_files(&info, stream, version, limits, "file", &mut sink)
+                    form::load_post_and_files(&info, stream, version, limits, field, &mut sink)
                         .await;
                 let pending = sink.finish().await;
                 match parsed {
@@ -510,52 +586,27 @@ async fn run_view(
     form: FormData,
     pending: Option<upload::Pending>,
 ) -> Reply {
-    // check_permissions: only sites with AuthenticationMiddleware have request.user.
-    let user_id = if ctx.app.settings.auth_required {
+    // The package's check_permissions reads request.user first thing;
+    // `anyone` (a site's `pass` override) leaves it to `_post`, and without
+    // AuthenticationMiddleware there is no request.user at all.
+    let settings = &ctx.app.settings;
+    if settings.auth_required && settings.permission == Permission::Authenticated {
         let refused = match ctx.user().await {
-            Err(reply) => reply,
-            Ok(None) => ctx.detail(403, "Authentication credentials were not provided"),
-            Ok(Some(u)) => {
-                return dispatch(ctx, view, form, pending, Some(u.id)).await;
-            }
+            Err(reply) => Some(reply),
+            Ok(None) => Some(ctx.detail(403, "Authentication credentials were not provided")),
+            Ok(Some(_)) => None,
         };
-        if let Some(p) = pending {
-            p.abandon(ctx).await;
-        }
-        return refused;
-    } else {
-        None
-    };
-    dispatch(ctx, view, form, pending, user_id).await
-}
-
-async fn dispatch(
-    ctx: &mut Ctx<'_>,
-    view: View,
-    form: FormData,
-    pending: Option<upload::Pending>,
-    user_id: Option<i64>,
-) -> Reply {
-    if user_id.is_some() && ctx.app.user_field_breaks_upstream() {
-        // Where 2.0.0 reaches the queryset or the constructor: after the
-        // chunk check (`_post`) and the required-fields check (complete).
-        let named = |k| form.get(k).is_some_and(|v: &str| !v.is_empty());
-        let fails = match (view, &pending) {
-            (View::Upload, Some(p)) => p.has_chunk(),
-            (View::Upload, None) => false,
-            (View::Complete, _) => named("upload_id") && named("md5"),
-        };
-        if fails {
+        if let Some(reply) = refused {
             if let Some(p) = pending {
                 p.abandon(ctx).await;
             }
-            return ctx.internal("view", "the upload model has no user field (2.0.0)");
+            return reply;
         }
     }
     match (view, pending) {
-        (View::Upload, Some(p)) => upload::post(ctx, user_id, form, p).await,
+        (View::Upload, Some(p)) => upload::post(ctx, form, p).await,
         (View::Upload, None) => ctx.detail(400, "No chunk file was submitted"),
-        (View::Complete, _) => complete::post(ctx, user_id, form).await,
+        (View::Complete, _) => complete::post(ctx, form).await,
     }
 }
 

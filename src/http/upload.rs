@@ -20,6 +20,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::response::Reply;
 use super::{App, Ctx};
+use crate::config::Permission;
 use crate::django::form::{FileSink, FormData};
 use crate::django::multipart::ParseError;
 use crate::django::session;
@@ -93,13 +94,6 @@ pub struct Pending {
     received: Option<Received>,
 }
 
-impl Pending {
-    /// `request.FILES.get('file')` is not None.
-    pub fn has_chunk(&self) -> bool {
-        self.received.is_some()
-    }
-}
-
 fn internal(what: &str, e: impl std::fmt::Display) -> ParseError {
     ParseError::Internal(format!("{what}: {e}"))
 }
@@ -149,20 +143,13 @@ impl<'a, 'c> UploadSink<'a, 'c> {
         fields: &[(String, String)],
     ) -> Result<(Landing, std::fs::File, u64, Option<Md5>), ParseError> {
         let app = self.ctx.app;
-        if app.user_field_breaks_upstream() {
+        let Some(user_id) = self.guess_user().await else {
             return spool(self.ctx).await;
-        }
-        let user_id = if app.settings.auth_required {
-            let ctx = &mut *self.ctx;
-            match session::peek_user(&mut ctx.session, &app.sessions, &app.settings, ctx.now).await
-            {
-                Ok(Some(u)) => Some(u.id),
-                _ => return spool(self.ctx).await,
-            }
-        } else {
-            None
         };
         let range = super::header(self.ctx.headers, "content-range").and_then(parse_content_range);
+        if range.is_none() && app.settings.fail_if_no_header {
+            return spool(self.ctx).await;
+        }
         if let (Some(max), Some((_, _, total))) = (app.settings.max_bytes, range) {
             if total > max as u128 {
                 return spool(self.ctx).await;
@@ -176,7 +163,7 @@ impl<'a, 'c> UploadSink<'a, 'c> {
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty());
         let Some(upload_id) = upload_id else {
-            if start != 0 {
+            if start != 0 || (user_id.is_some() && app.create_breaks_for_users()) {
                 return spool(self.ctx).await;
             }
             let upload_id = uuid::Uuid::new_v4().simple().to_string();
@@ -199,6 +186,10 @@ impl<'a, 'c> UploadSink<'a, 'c> {
             };
             return Ok((landing, handle, 0, Some(Md5::new())));
         };
+        if user_id.is_some() && app.lookup_breaks_for_users() {
+            return spool(self.ctx).await;
+        }
+        let filter = user_id.filter(|_| app.uploads.user_column.is_some());
         let locked = match self.locked.iter().find(|l| l.row.upload_id == upload_id) {
             Some(l) => l.clone(),
             None => {
@@ -207,7 +198,7 @@ impl<'a, 'c> UploadSink<'a, 'c> {
                 let Ok(tx) = self.tx().await else {
                     return spool(self.ctx).await;
                 };
-                match lock_upload(app, tx, upload_id, user_id).await {
+                match lock_upload(app, tx, upload_id, filter).await {
                     Ok(Some(l)) => {
                         self.locked.push(l.clone());
                         l
@@ -248,6 +239,30 @@ impl<'a, 'c> UploadSink<'a, 'c> {
             start: offset,
         };
         Ok((landing, handle, offset, locked.md5.clone()))
+    }
+}
+
+impl UploadSink<'_, '_> {
+    /// `request.user` as the view will see it where it reads it, asked
+    /// before Django would and without its side effects: Some(None) for an
+    /// anonymous user, None when that cannot be told yet (a session that
+    /// `get_user` would flush or rotate, or a refused anonymous user).
+    async fn guess_user(&mut self) -> Option<Option<i64>> {
+        let app = self.ctx.app;
+        if !app.settings.auth_required {
+            return Some(None);
+        }
+        let permission = app.settings.permission;
+        if permission == Permission::Anyone && !app.view_reads_user() {
+            return Some(None);
+        }
+        let ctx = &mut *self.ctx;
+        match session::peek_user(&mut ctx.session, &app.sessions, &app.settings, ctx.now).await {
+            Ok(Some(u)) => Some(Some(u.id)),
+            // Without a session key `get_user` is AnonymousUser and changes nothing.
+            Ok(None) if permission == Permission::Anyone && ctx.session.key.is_none() => Some(None),
+            _ => None,
+        }
     }
 }
 
@@ -370,12 +385,14 @@ impl Pending {
     }
 }
 
-pub async fn post(
-    ctx: &mut Ctx<'_>,
-    user_id: Option<i64>,
-    form: FormData,
-    pending: Pending,
-) -> Reply {
+/// Who `_post` sees: the user the upload lookup is filtered to, or the one
+/// a new upload is created for (with the column that records it).
+enum ViewUser<'a> {
+    Lookup(Option<i64>),
+    Create(Option<(&'a str, i64)>),
+}
+
+pub async fn post<'a>(ctx: &mut Ctx<'a>, form: FormData, pending: Pending) -> Reply {
     let Pending {
         tx,
         locked,
@@ -383,6 +400,20 @@ pub async fn post(
     } = pending;
     let Some(received) = received else {
         return ctx.detail(400, "No chunk file was submitted");
+    };
+    // Right after the chunk check, `get_queryset` (an upload_id) or the
+    // create path (none) is where `_post` first reads `request.user`.
+    let user = if form.get("upload_id").is_some_and(|s| !s.is_empty()) {
+        ctx.queryset_user().await.map(ViewUser::Lookup)
+    } else {
+        ctx.creating_user().await.map(ViewUser::Create)
+    };
+    let user = match user {
+        Ok(u) => u,
+        Err(reply) => {
+            undo(ctx, received).await;
+            return reply;
+        }
     };
     let mut tx = match tx {
         Some(tx) => tx,
@@ -396,7 +427,7 @@ pub async fn post(
     };
     // Every undo happens before the transaction ends: while the row is
     // locked, no other request can be writing where we cut.
-    let outcome = decide(ctx, user_id, &form, &mut tx, locked, &received).await;
+    let outcome = decide(ctx, user, &form, &mut tx, locked, &received).await;
     match outcome {
         Ok(Outcome::Stored { reply, in_place }) => {
             if !in_place {
@@ -444,13 +475,17 @@ enum Outcome {
 
 async fn decide(
     ctx: &mut Ctx<'_>,
-    user_id: Option<i64>,
+    user: ViewUser<'_>,
     form: &FormData,
     tx: &mut Transaction<'static, Postgres>,
     locked: Vec<Locked>,
     received: &Received,
 ) -> Result<Outcome, Reply> {
     let app = ctx.app;
+    let (user_id, creator) = match user {
+        ViewUser::Lookup(filter) => (filter, None),
+        ViewUser::Create(creator) => (None, creator),
+    };
     let existing = match form.get("upload_id").filter(|s| !s.is_empty()) {
         Some(upload_id) => {
             // Rows locked while the body arrived were looked up for the same user.
@@ -513,6 +548,9 @@ async fn decide(
 
     let size = received.written.size as u128;
     let range = super::header(ctx.headers, "content-range").and_then(parse_content_range);
+    if range.is_none() && app.settings.fail_if_no_header {
+        return refuse(ctx.detail(400, "Error in request headers"));
+    }
     let (start, end, total) = range.unwrap_or((0, size.wrapping_sub(1), size));
     if let Some(max) = app.settings.max_bytes {
         if total > max as u128 {
@@ -563,10 +601,11 @@ async fn decide(
     } else {
         copy_chunk(ctx, received, &target, offset as u64, prior_md5).await?
     };
-    // No current state (Django wrote earlier chunks): hash the file once.
+    // No current state (Django wrote earlier chunks): hash the file once,
+    // unless completion never checks it (`do_md5_check = False`).
     let md5 = match md5 {
         Some(h) => Some(h),
-        None if app.md5_state => {
+        None if app.md5_state && app.settings.do_md5_check => {
             let storage = app.storage.clone();
             let name = target.clone();
             let h =
@@ -598,7 +637,7 @@ async fn decide(
                 filename: &received.name,
                 offset: new_offset,
                 created_on: ctx.now,
-                user_id,
+                user: creator,
             };
             let pk = db::insert_upload(&app.uploads, tx, &new)
                 .await

@@ -61,18 +61,29 @@ pub struct UploadRow {
 
 /// The upload model's table: `chunked_upload_chunkedupload`, or a site's
 /// own subclass of `AbstractChunkedUpload` (`CHUNKED_UPLOAD_TABLE`), which
-/// may have no `user` field.
+/// may have no user field, or one of another name (`user_field_name`).
 #[derive(Debug, Clone)]
 pub struct UploadTable {
     pub name: String,
     /// The companion md5-state table for this upload table.
     pub md5_state: String,
-    pub has_user: bool,
+    /// The column of the configured user field (`<user_field_name>_id`),
+    /// when the table has it: what `get_queryset` filters on.
+    pub user_column: Option<String>,
+    /// The table has `user_id`: django-chunked-upload 2.0.0 creates uploads
+    /// with `user=` whatever `user_field_name` says.
+    pub has_user_id: bool,
+}
+
+/// Django's column for a foreign key field: its `attname`.
+pub fn foreign_key_column(field: &str) -> String {
+    format!("{field}_id")
 }
 
 impl UploadTable {
-    /// The table as configured, assumed to have a user column.
-    pub fn named(name: &str) -> UploadTable {
+    /// The table as configured, assumed to have the user field's column
+    /// and `user_id`.
+    pub fn named(name: &str, user_field: &str) -> UploadTable {
         UploadTable {
             name: name.to_owned(),
             md5_state: if name == TABLE {
@@ -80,13 +91,20 @@ impl UploadTable {
             } else {
                 format!("{name}_md5_state")
             },
-            has_user: true,
+            user_column: Some(foreign_key_column(user_field)),
+            has_user_id: true,
         }
     }
 
     /// Look the table up: it must have every column `AbstractChunkedUpload`
-    /// declares; the `user_id` column is optional.
-    pub async fn inspect(pool: &PgPool, name: &str) -> Result<UploadTable, InspectError> {
+    /// declares; the user field's column is optional. A plain column named
+    /// like the user field is refused: the views would filter on it with a
+    /// user object, which the service does not reproduce.
+    pub async fn inspect(
+        pool: &PgPool,
+        name: &str,
+        user_field: &str,
+    ) -> Result<UploadTable, InspectError> {
         let columns = columns_of(pool, name).await?;
         if columns.is_empty() {
             return Err(InspectError::Schema(format!("table {name} does not exist")));
@@ -107,19 +125,26 @@ impl UploadTable {
                 )));
             }
         }
+        if columns.iter().any(|c| c == user_field) {
+            return Err(InspectError::Schema(format!(
+                "CHUNKED_UPLOAD_USER_FIELD_NAME: {user_field} is a plain column of table {name}, \
+                 not a foreign key to the user model"
+            )));
+        }
+        let user_column = foreign_key_column(user_field);
         Ok(UploadTable {
-            has_user: columns.iter().any(|c| c == "user_id"),
-            ..UploadTable::named(name)
+            user_column: columns.contains(&user_column).then_some(user_column),
+            has_user_id: columns.iter().any(|c| c == "user_id"),
+            ..UploadTable::named(name, user_field)
         })
     }
 
     // Casts keep us independent of whether `id` is serial, identity or bigint
     // (DJANGO_INTERNALS §7.1: a site may have run 0002_alter_chunkedupload_id).
     fn columns(&self, alias: &str) -> String {
-        let user = if self.has_user {
-            format!("{alias}user_id::bigint AS user_id")
-        } else {
-            "NULL::bigint AS user_id".to_owned()
+        let user = match &self.user_column {
+            Some(c) => format!(r#"{alias}"{c}"::bigint AS user_id"#),
+            None => "NULL::bigint AS user_id".to_owned(),
         };
         format!(
             r#"{alias}id::bigint AS id, {alias}upload_id, {alias}file, {alias}filename, {alias}"offset", {alias}created_on, {alias}status, {alias}completed_on, {user}"#
@@ -128,11 +153,10 @@ impl UploadTable {
 
     /// `get_queryset`: filtered to the user when there is a user field and one.
     fn user_filter(&self, alias: &str, param: &str) -> String {
-        if self.has_user {
-            format!(" AND ({param}::bigint IS NULL OR {alias}user_id = {param})")
-        } else {
+        match &self.user_column {
+            Some(c) => format!(r#" AND ({param}::bigint IS NULL OR {alias}"{c}" = {param})"#),
             // Every upload is visible; the parameter is still bound.
-            format!(" AND ({param}::bigint IS NULL OR TRUE)")
+            None => format!(" AND ({param}::bigint IS NULL OR TRUE)"),
         }
     }
 }
@@ -167,7 +191,8 @@ pub struct NewUpload<'a> {
     pub filename: &'a str,
     pub offset: i64,
     pub created_on: DateTime<Utc>,
-    pub user_id: Option<i64>,
+    /// The user field's column and the user's id, for a logged-in user.
+    pub user: Option<(&'a str, i64)>,
 }
 
 pub async fn insert_upload(
@@ -175,28 +200,28 @@ pub async fn insert_upload(
     tx: &mut Transaction<'_, Postgres>,
     new: &NewUpload<'_>,
 ) -> Result<i64, sqlx::Error> {
-    let sql = if t.has_user {
-        format!(
-            r#"INSERT INTO {} (upload_id, file, filename, "offset", created_on, status, completed_on, user_id)
-               VALUES ($1, $2, $3, $4, $5, {UPLOADING}, NULL, $6) RETURNING id::bigint"#,
-            t.name
-        )
-    } else {
-        format!(
-            r#"INSERT INTO {} (upload_id, file, filename, "offset", created_on, status, completed_on)
-               VALUES ($1, $2, $3, $4, $5, {UPLOADING}, NULL) RETURNING id::bigint"#,
-            t.name
-        )
+    // Unset, a nullable foreign key is NULL as in Django's INSERT (no
+    // database default).
+    let (user_column, user_value) = match new.user {
+        Some((column, id)) => (format!(r#", "{column}""#), Some(id)),
+        None => (String::new(), None),
     };
-    sqlx::query_scalar(&sql)
+    let user_param = if user_value.is_some() { ", $6" } else { "" };
+    let sql = format!(
+        r#"INSERT INTO {} (upload_id, file, filename, "offset", created_on, status, completed_on{user_column})
+           VALUES ($1, $2, $3, $4, $5, {UPLOADING}, NULL{user_param}) RETURNING id::bigint"#,
+        t.name
+    );
+    let mut query = sqlx::query_scalar(&sql)
         .bind(new.upload_id)
         .bind(new.file)
         .bind(new.filename)
         .bind(new.offset)
-        .bind(new.created_on)
-        .bind(new.user_id)
-        .fetch_one(&mut **tx)
-        .await
+        .bind(new.created_on);
+    if let Some(id) = user_value {
+        query = query.bind(id);
+    }
+    query.fetch_one(&mut **tx).await
 }
 
 pub async fn set_offset(

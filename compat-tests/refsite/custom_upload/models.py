@@ -14,3 +14,10 @@ class MyUpload(AbstractChunkedUpload):
 
 class MyAnonUpload(AbstractChunkedUpload):
     """Own table and no user field at all."""
+
+
+class OwnerUpload(AbstractChunkedUpload):
+    """Own table; its user foreign key is `owner`, for views with
+    `user_field_name = 'owner'` (CHUNKED_UPLOAD_USER_FIELD_NAME)."""
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name='owned_uploads', null=True, blank=True)

@@ -280,11 +280,28 @@ CSRF_USE_SESSIONS = _env_bool('CSRF_USE_SESSIONS', False)
 CHUNKED_UPLOAD_PATH = os.environ.get('CHUNKED_UPLOAD_PATH') or 'chunked_uploads/%Y/%m/%d'
 CHUNKED_UPLOAD_EXPIRATION_DELTA = timedelta(
     seconds=_env_int('CHUNKED_UPLOAD_EXPIRATION_DELTA', 86400))
-CHUNKED_UPLOAD_MAX_BYTES = _env_int('CHUNKED_UPLOAD_MAX_BYTES', None)
+# Changed: REFSITE_MAX_BYTES_ON_VIEW=1 (a refsite-only variable) gives the
+# limit to the views' `max_bytes` class attribute (urls.py) and leaves the
+# package setting at its default, as a site that subclasses the view does.
+REFSITE_MAX_BYTES_ON_VIEW = _env_bool('REFSITE_MAX_BYTES_ON_VIEW', False)
+if REFSITE_MAX_BYTES_ON_VIEW:
+    REFSITE_VIEW_MAX_BYTES = _env_int('CHUNKED_UPLOAD_MAX_BYTES', None)
+else:
+    CHUNKED_UPLOAD_MAX_BYTES = _env_int('CHUNKED_UPLOAD_MAX_BYTES', None)
 CHUNKED_UPLOAD_CONTENT_TYPE = os.environ.get('CHUNKED_UPLOAD_CONTENT_TYPE') or 'application/json'
 # Changed: the upload model's table (urls.py mounts the views with that model).
 CHUNKED_UPLOAD_TABLE = os.environ.get('CHUNKED_UPLOAD_TABLE') or 'chunked_upload_chunkedupload'
 
+# Changed: the views' class attributes, which the service reads from the same
+# variables (urls.py subclasses the views with them, as a real site would).
+CHUNKED_UPLOAD_FIELD_NAME = os.environ.get('CHUNKED_UPLOAD_FIELD_NAME') or 'file'
+CHUNKED_UPLOAD_FAIL_IF_NO_HEADER = _env_bool('CHUNKED_UPLOAD_FAIL_IF_NO_HEADER', False)
+CHUNKED_UPLOAD_DO_MD5_CHECK = _env_bool('CHUNKED_UPLOAD_DO_MD5_CHECK', True)
+CHUNKED_UPLOAD_USER_FIELD_NAME = os.environ.get('CHUNKED_UPLOAD_USER_FIELD_NAME') or 'user'
+CHUNKED_UPLOAD_PERMISSION = (os.environ.get('CHUNKED_UPLOAD_PERMISSION') or 'authenticated').strip()
+if CHUNKED_UPLOAD_PERMISSION not in ('authenticated', 'anyone'):
+    raise ValueError('CHUNKED_UPLOAD_PERMISSION: %r is neither authenticated nor anyone'
+                     % CHUNKED_UPLOAD_PERMISSION)
 
 # Changed: REFSITE_COMPANION=1 installs the companion app (companion/ in the
 # repository, pip-installed into every compat venv by setup.sh) and logs its
