@@ -362,4 +362,6 @@ def add_overrides(env, upload, complete, base_upload, base_complete):
     if done:
         env.warn('the complete view overrides %s: the service cannot run that code. Route only the '
                  'upload URL to the service and leave the complete URL on Django (the companion '
-                 'app makes its md5 O(1)); nginx: %s' % (', '.join(done), views_inspect.NGINX_UPLOAD_ONLY))
+                 'app makes its md5 O(1)). nginx:' % ', '.join(done))
+        env.comment('\n'.join('    ' + l for l in views_inspect.nginx_upload_only(
+            upload.url, upload.slash_optional)))

@@ -20,6 +20,27 @@ NGINX_UPLOAD_ONLY = ('location ~ ^/api/chunked_upload/?$ { proxy_pass http://chu
                      '(the complete URL stays on Django)')
 
 
+def nginx_upload_only(upload_url, slash_optional):
+    """The nginx server block lines that send only the upload URL to the
+    service and leave everything else (the complete URL too) on Django."""
+    path = upload_url.rstrip('/')
+    for ch in '.+*?()[]{}|^$':
+        path = path.replace(ch, '\\' + ch)
+    pattern = '^%s/?$' % path if slash_optional else '^%s/$' % path
+    return [
+        'location ~ %s {        # the upload URL: the chunked-upload service' % pattern,
+        '    proxy_pass http://chunked_upload;',
+        '    proxy_set_header Host $host;',
+        '    proxy_request_buffering off;',
+        '    client_max_body_size 0;',
+        '}',
+        'location / {            # everything else, the complete URL included: Django',
+        '    proxy_pass http://django;',
+        '    proxy_set_header Host $host;',
+        '}',
+    ]
+
+
 class MountedView:
     """The view a URL resolves to: its class, an instance with the
     `as_view(**initkwargs)` attributes, csrf_exempt, and whether the URL

@@ -1,8 +1,14 @@
 """REFSITE_COMPANION_VIEWS=overrides: the demo URLs served by view subclasses
 that override methods the chunked-upload service cannot run, as a site with
 its own upload logic would (for the companion app's system check and
-chunked_upload_env). The views behave as the package's."""
+chunked_upload_env). The views behave as the package's.
+REFSITE_COMPANION_VIEWS=anyone / denied: only check_permissions is
+overridden: anonymous uploads allowed, or refused with Django's
+PermissionDenied (which the service cannot mirror)."""
+import os
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
@@ -28,6 +34,23 @@ class NotifyingCompleteView(ChunkedUploadCompleteView):
     def get_response_data(self, chunked_upload, request):
         return {}
 
+
+class AnyoneUploadView(ChunkedUploadView):
+    def check_permissions(self, request):
+        pass
+
+
+class DeniedUploadView(ChunkedUploadView):
+    def check_permissions(self, request):
+        if not request.user.is_authenticated:
+            raise PermissionDenied('log in first')
+
+
+KIND = os.environ.get('REFSITE_COMPANION_VIEWS')
+if KIND == 'anyone':
+    StampedUploadView, NotifyingCompleteView = AnyoneUploadView, ChunkedUploadCompleteView  # noqa: F811
+elif KIND == 'denied':
+    StampedUploadView, NotifyingCompleteView = DeniedUploadView, ChunkedUploadCompleteView  # noqa: F811
 
 urlpatterns = [
     path('admin/', admin.site.urls),
