@@ -32,7 +32,8 @@ def md5_of(path):
 
 
 def read_env_file(path):
-    return dict(line.split("=", 1) for line in Path(path).read_text().splitlines() if "=" in line)
+    lines = Path(path).read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 class Checks:
@@ -85,6 +86,11 @@ def check_served_by_service(checks, upload_id, local_file, stack, data_dir):
 
     size = local_file.stat().st_size
     chunks = max(1, math.ceil(size / CHUNK_SIZE))
+    # The view attributes the service mirrors, as the companion app read them.
+    service_env = read_env_file(data_dir / "service.env")
+    for name, value in (("CHUNKED_UPLOAD_FIELD_NAME", "the_file"), ("CHUNKED_UPLOAD_PERMISSION", "anyone")):
+        checks.expect(service_env.get(name) == value,
+                      f"manage.py chunked_upload_env gave the service {name}={service_env.get(name)} ({value})")
     service = f"127.0.0.1:{stack['SERVICE_PORT']}"
     django_addr = f"127.0.0.1:{stack['DJANGO_PORT']}"
     nginx_lines = (data_dir / "logs" / "nginx-access.log").read_text().splitlines()
