@@ -3,7 +3,10 @@ satisfy, ported line for line so tests can read a file as each would:
 
 * systemd: `parse_env_file_internal` of src/basic/env-file.c (the state
   machine behind EnvironmentFile=, via load_env_file);
-* docker: `ParseKeyValueFile` of docker/cli opts/parse.go (docker run --env-file).
+* docker: `parseKeyValueFile` of docker/cli (opts/parse.go, now
+  pkg/kvfile/kvfile.go; docker run --env-file): the value literally, or, in
+  the newest docker/cli, with one pair of matching outer quotes removed
+  (`trimQuotes`; `trim_quotes=True`).
 """
 NEWLINE = '\n\r'
 WHITESPACE = ' \t\n\r'
@@ -104,7 +107,13 @@ def systemd(text):
     return out
 
 
-def docker(text):
+def _trim_quotes(value):
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in '\'"':
+        return value[1:-1]
+    return value
+
+
+def docker(text, trim_quotes=False):
     """{key: value} as `docker run --env-file` reads `text`; ValueError where
     docker refuses the file."""
     out = {}
@@ -126,5 +135,5 @@ def docker(text):
             raise ValueError('variable %r contains whitespaces' % name)
         if not sep:
             continue    # taken from docker's own environment: not ours
-        out[name] = value
+        out[name] = _trim_quotes(value) if trim_quotes else value
     return out

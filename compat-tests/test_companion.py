@@ -337,7 +337,7 @@ def service_int(raw):
 def read_env_file(text):
     """What both systemd and docker read from `text` (they must agree)."""
     as_systemd, as_docker = envfile_readers.systemd(text), envfile_readers.docker(text)
-    assert as_systemd == as_docker, (as_systemd, as_docker)
+    assert as_systemd == as_docker == envfile_readers.docker(text, trim_quotes=True), (as_systemd, as_docker)
     return as_systemd
 
 
@@ -579,3 +579,41 @@ def test_migration_creates_the_services_table_and_its_reverse_keeps_it(site, wor
         with admin.cursor() as c:
             c.execute('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
         admin.close()
+
+
+SQLITE_MD5 = r'''
+import hashlib, json
+from django.core.files.base import ContentFile
+from chunked_upload.models import ChunkedUpload
+from chunked_upload_service import md5_finish, md5_resume
+from django.db import connection
+data = bytes(range(256)) * 1000 + b'tail'
+up = ChunkedUpload(filename='x.bin', offset=len(data))
+up.file.save(name='x', content=ContentFile(data), save=True)
+with connection.cursor() as c:
+    c.execute('INSERT INTO chunked_upload_md5_state (upload_pk, file, "offset", state) VALUES (%s, %s, %s, %s)',
+              [up.pk, up.file.name, len(data), md5_finish.state_of(data)])
+got = [ChunkedUpload.objects.get(pk=up.pk).md5, dict(md5_resume.COUNTS)]
+ChunkedUpload.objects.filter(pk=up.pk).update(offset=len(data) - 4)   # the state is stale now
+with open(up.file.path, 'r+b') as f:
+    f.truncate(len(data) - 4)
+got += [ChunkedUpload.objects.get(pk=up.pk).md5, dict(md5_resume.COUNTS)]
+print('RESULT=' + json.dumps(got + [hashlib.md5(data).hexdigest(), hashlib.md5(data[:-4]).hexdigest()]))
+'''
+
+
+def test_a_sqlite_site_migrates_and_finishes_the_state(world, tmp_path):
+    """SQLite (Django's default database): the app's migration creates the
+    table in SQLite's spelling, and the md5 property finishes a state row or
+    falls back to the file, as on PostgreSQL."""
+    media = tmp_path / 'media'
+    media.mkdir()
+    env = dict(world.server_env({'DATABASE_URL': 'sqlite:///%s' % (tmp_path / 'db.sqlite3'),
+                                 'MEDIA_ROOT': str(media)}), REFSITE_COMPANION='1')
+    code, out, err = manage(world.profile, env, 'migrate', '--noinput', '-v', '0')
+    assert code == 0, out + err
+    code, out, err = manage(world.profile, env, 'shell', '-v', '0', '-c', SQLITE_MD5)
+    assert code == 0, out + err
+    first, counts1, second, counts2, want1, want2 = json.loads(re.search(r'RESULT=(.*)', out).group(1))
+    assert (first, counts1) == (want1, {'state': 1, 'reread': 0}), out + err
+    assert (second, counts2) == (want2, {'state': 1, 'reread': 1}), out + err

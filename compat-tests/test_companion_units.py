@@ -14,7 +14,7 @@ import pytest
 import envfile_readers
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'companion'))
-from chunked_upload_service import envfile, md5_finish  # noqa: E402
+from chunked_upload_service import envfile, md5_finish, series  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +99,7 @@ def test_every_written_value_reads_back_the_same_in_systemd_and_docker():
         written += 1
         assert envfile_readers.systemd(text) == {'SOME_SETTING': value, 'NEXT': 'ok'}, repr(value)
         assert envfile_readers.docker(text) == {'SOME_SETTING': value, 'NEXT': 'ok'}, repr(value)
+        assert envfile_readers.docker(text, trim_quotes=True) == {'SOME_SETTING': value, 'NEXT': 'ok'}
     assert written > 500 and refused > 500
 
 
@@ -110,10 +111,13 @@ def test_values_no_env_file_carries_for_both_are_refused_by_name(value):
 
 
 def test_the_refused_values_would_indeed_read_differently():
-    """The refusals are real: written bare, systemd and docker disagree."""
-    for value in ['a\\b', ' a', 'a ', '"a"', "'a'", 'x\\']:
+    """The refusals are real: written bare, systemd and docker (the docker/cli
+    that keeps quotes, or the newest, which strips a matching pair) disagree."""
+    for value in ['a\\b', ' a', 'a ', '"a"', "'a'", 'x\\', '"a', "'a b '"]:
         text = 'K=%s\n' % value
-        assert envfile_readers.systemd(text).get('K') != envfile_readers.docker(text).get('K'), value
+        as_systemd = envfile_readers.systemd(text).get('K')
+        assert (as_systemd != envfile_readers.docker(text).get('K')
+                or as_systemd != envfile_readers.docker(text, trim_quotes=True).get('K')), value
 
 
 def service_list(raw):
@@ -136,3 +140,12 @@ def test_comments_stay_one_line_in_both_readers():
     text = envfile.render([('comment', 'nginx:\nlocation ~ ^/api/x/?$ { proxy_pass http://u; } \\'),
                            ('var', 'A', '1')])
     assert envfile_readers.systemd(text) == envfile_readers.docker(text) == {'A': '1'}
+
+
+@pytest.mark.parametrize('version,want', [
+    ((3, 2, 25), ('3.2', True)), ((6, 1, 3), ('6.1', True)), ((4, 1, 0), ('4.2', False)),
+    ((4, 0, 1), ('4.2', False)), ((5, 0, 0), ('5.2', False)), ((5, 1, 4), ('5.2', False)),
+    ((6, 2, 0), ('6.1', False)), ((3, 1, 0), ('3.2', False)), ((7, 0, 0), ('6.1', False)),
+])
+def test_django_version_is_the_installed_series_or_the_nearest(version, want):
+    assert series.nearest(version) == want

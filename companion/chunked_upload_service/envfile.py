@@ -3,10 +3,12 @@
 
 The two readers disagree on everything but plain text:
 
-* docker (docker/cli `opts.ParseKeyValueFile`): one line per variable, the
-  line's leading whitespace dropped, lines starting with `#` ignored, and the
-  value is everything after the first `=`, taken literally (quotes and
-  backslashes included, trailing whitespace kept); the file must be UTF-8.
+* docker (docker/cli `parseKeyValueFile`, opts/parse.go, now
+  pkg/kvfile/kvfile.go): one line per variable, the line's leading
+  whitespace dropped, lines starting with `#` ignored, and the value is
+  everything after the first `=`, taken literally (backslashes included,
+  trailing whitespace kept; quotes too, except that the newest docker/cli
+  removes one pair of matching outer quotes); the file must be UTF-8.
 * systemd (`parse_env_file_internal` in src/basic/env-file.c): lines starting
   with `#` or `;` ignored; whitespace after `=` skipped; a value that starts
   with `'` or `"` is quoted (the quotes are removed); outside single quotes a

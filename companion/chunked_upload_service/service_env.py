@@ -9,10 +9,9 @@ from urllib.parse import quote, urlencode
 import django
 from django.conf import settings
 
-from . import envfile, views_inspect
+from . import envfile, series, views_inspect
 from .envfile import as_bool, as_int, as_list, as_octal
 
-SUPPORTED_DJANGO = ('3.2', '4.2', '5.2', '6.0', '6.1')
 DEFAULT_TABLE = 'chunked_upload_chunkedupload'
 AUTH_MIDDLEWARE = 'django.contrib.auth.middleware.AuthenticationMiddleware'
 CACHE_ENGINES = ('django.contrib.sessions.backends.cache', 'django.contrib.sessions.backends.cached_db')
@@ -107,16 +106,11 @@ def database_url(db):
 def django_series():
     """(series, warning or None): the installed Django's series, or the
     nearest supported one with a warning."""
-    mine = '%d.%d' % django.VERSION[:2]
-    if mine in SUPPORTED_DJANGO:
-        return mine, None
-
-    def distance(series):
-        major, minor = map(int, series.split('.'))
-        return abs((major * 10 + minor) - (django.VERSION[0] * 10 + django.VERSION[1]))
-    nearest = min(SUPPORTED_DJANGO, key=distance)
-    return nearest, ('Django %s is not a series the service reproduces (%s); using the nearest, %s'
-                     % (django.get_version(), ', '.join(SUPPORTED_DJANGO), nearest))
+    found, exact = series.nearest(django.VERSION)
+    if exact:
+        return found, None
+    return found, ('Django %s is not a series the service reproduces (%s); using the nearest, %s'
+                   % (django.get_version(), ', '.join(series.SUPPORTED), found))
 
 
 def compat_profile():
@@ -201,8 +195,8 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
     base_upload, base_complete = views_inspect.base_views()
     for label, view, base in (('--upload-url', upload, base_upload), ('--complete-url', complete, base_complete)):
         if view is None:
-            raise EnvError('%s %s does not resolve in ROOT_URLCONF (%s)' % (label, getattr(
-                view, 'url', upload_url if label == '--upload-url' else complete_url), settings.ROOT_URLCONF))
+            raise EnvError('%s %s does not resolve in ROOT_URLCONF (%s)' % (
+                label, upload_url if label == '--upload-url' else complete_url, settings.ROOT_URLCONF))
         if view.view_class is None or not issubclass(view.view_class, base):
             raise EnvError('%s %s is served by %r, not a subclass of chunked_upload.views.%s'
                            % (label, view.url, view.func, base.__name__))
@@ -263,10 +257,10 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
     env.var('AUTH_REQUIRED', as_bool(AUTH_MIDDLEWARE in settings.MIDDLEWARE))
 
     env.section('django-chunked-upload')
-    series, warning = django_series()
+    django_version, warning = django_series()
     if warning:
         env.warn(warning)
-    env.var('DJANGO_VERSION', series)
+    env.var('DJANGO_VERSION', django_version)
     compat, warning = compat_profile()
     if warning:
         env.warn(warning)
@@ -326,6 +320,10 @@ def add_views(env, upload, complete, model):
     if complete.attr('user_field_name') != upload.attr('user_field_name'):
         env.warn('user_field_name differs between the views (%r, %r)' % (
             upload.attr('user_field_name'), complete.attr('user_field_name')))
+    from chunked_upload import settings as cu_settings
+    if upload.attr('max_bytes') != cu_settings.MAX_BYTES:
+        env.comment('the upload view sets max_bytes = %r (CHUNKED_UPLOAD_MAX_BYTES setting: %r); the '
+                    "view's value is the one Django applies" % (upload.attr('max_bytes'), cu_settings.MAX_BYTES))
     env.var('CHUNKED_UPLOAD_MAX_BYTES', as_int(upload.attr('max_bytes')))
     permission = views_inspect.permission_behaviour(upload)
     if permission.startswith('cannot'):

@@ -46,16 +46,15 @@ class DeniedUploadView(ChunkedUploadView):
             raise PermissionDenied('log in first')
 
 
-KIND = os.environ.get('REFSITE_COMPANION_VIEWS')
-if KIND == 'anyone':
-    StampedUploadView, NotifyingCompleteView = AnyoneUploadView, ChunkedUploadCompleteView  # noqa: F811
-elif KIND == 'denied':
-    StampedUploadView, NotifyingCompleteView = DeniedUploadView, ChunkedUploadCompleteView  # noqa: F811
+upload_view, complete_view = {
+    'anyone': (AnyoneUploadView, ChunkedUploadCompleteView),
+    'denied': (DeniedUploadView, ChunkedUploadCompleteView),
+}.get(os.environ.get('REFSITE_COMPANION_VIEWS'), (StampedUploadView, NotifyingCompleteView))
 
 urlpatterns = [
     path('admin/', admin.site.urls),
     path('accounts/login/', auth_views.LoginView.as_view(), name='login'),
-    re_path(r'^api/chunked_upload/?$', StampedUploadView.as_view(), name='api_chunked_upload'),
-    re_path(r'^api/chunked_upload_complete/?$', NotifyingCompleteView.as_view(),
+    re_path(r'^api/chunked_upload/?$', upload_view.as_view(), name='api_chunked_upload'),
+    re_path(r'^api/chunked_upload_complete/?$', complete_view.as_view(),
             name='api_chunked_upload_complete'),
 ]
