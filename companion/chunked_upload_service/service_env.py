@@ -236,9 +236,9 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
         import tempfile
         # SessionStore._get_storage_path(): the setting or tempfile.gettempdir().
         env.var('SESSION_FILE_PATH', absolute(settings.SESSION_FILE_PATH or tempfile.gettempdir()))
+    env.var('SESSION_CACHE_ALIAS', settings.SESSION_CACHE_ALIAS)
     if settings.SESSION_ENGINE in CACHE_ENGINES:
         import json
-        env.var('SESSION_CACHE_ALIAS', settings.SESSION_CACHE_ALIAS)
         try:
             caches = json.dumps(settings.CACHES, ensure_ascii=False, separators=(',', ':'), sort_keys=True)
         except (TypeError, ValueError) as e:
