@@ -289,7 +289,7 @@ CHUNKED_UPLOAD_TABLE = os.environ.get('CHUNKED_UPLOAD_TABLE') or 'chunked_upload
 # Changed: REFSITE_COMPANION=1 installs the companion app (companion/ in the
 # repository, pip-installed into every compat venv by setup.sh) and logs its
 # INFO lines (which md5 path a completion took) to stderr, i.e. gunicorn's log.
-# REFSITE_COMPANION_VIEWS=overrides|anyone|denied mounts view subclasses that
+# REFSITE_COMPANION_VIEWS=overrides|anyone|denied|completion mounts view subclasses that
 # override methods (refsite/companion_urls.py), for its checks.
 if _env_bool('REFSITE_COMPANION', False):
     INSTALLED_APPS.append('chunked_upload_service')
@@ -299,5 +299,5 @@ if _env_bool('REFSITE_COMPANION', False):
         'handlers': {'stderr': {'class': 'logging.StreamHandler'}},
         'loggers': {'chunked_upload_service': {'handlers': ['stderr'], 'level': 'INFO'}},
     }
-if (os.environ.get('REFSITE_COMPANION_VIEWS') or '') in ('overrides', 'anyone', 'denied'):
+if (os.environ.get('REFSITE_COMPANION_VIEWS') or '') in ('overrides', 'anyone', 'denied', 'completion'):
     ROOT_URLCONF = 'refsite.companion_urls'
