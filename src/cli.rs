@@ -245,7 +245,11 @@ async fn check(raw: &RawSettings) -> anyhow::Result<i32> {
             match db::UploadTable::inspect(&pool, &s.chunked_upload_table, &s.user_field_name).await
             {
                 Ok(t) => found.extend(user_field_problems(s, &t)),
-                Err(e) => found.push(format!("CHUNKED_UPLOAD_TABLE: {}", hint(e))),
+                // A user field that is a plain column names its own variable.
+                Err(e) => match hint(e) {
+                    e if e.starts_with("CHUNKED_UPLOAD_USER_FIELD_NAME") => found.push(e),
+                    e => found.push(format!("CHUNKED_UPLOAD_TABLE: {e}")),
+                },
             }
             if let Err(e) = db::UserTable::inspect(&pool, &s.auth_user_table).await {
                 found.push(format!("AUTH_USER_TABLE: {}", hint(e)));

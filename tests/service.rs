@@ -809,3 +809,165 @@ async fn bytes_beyond_the_declared_length_never_reach_the_file() {
     assert_eq!(file_of(&s, &file), b"headtail");
     assert_eq!(offset_of(&s, &id).await, 8);
 }
+
+/// The md5 state's offset for an upload (None: no state row).
+async fn md5_state_offset(s: &Site, upload_id: &str) -> Option<i64> {
+    sqlx::query_scalar(
+        r#"SELECT m."offset" FROM chunked_upload_md5_state m
+           JOIN chunked_upload_chunkedupload u ON u.id = m.upload_pk WHERE u.upload_id = $1"#,
+    )
+    .bind(upload_id)
+    .fetch_optional(&s.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn without_the_md5_check_nothing_is_hashed_again() {
+    let s = site_with(|r| r.chunked_upload_do_md5_check = Some("False".into())).await;
+    let first = s.chunk(None, b"0123456789", Some("bytes 0-9/30")).await;
+    let id = first.json()["upload_id"].as_str().unwrap().to_owned();
+    // Django wrote the next chunk: the running state is stale, and a chunk
+    // on top of it does not hash the file to catch up.
+    s.append_like_django(&id, b"abcdefghij").await;
+    let third = s
+        .chunk(Some(&id), b"ABCDEFGHIJ", Some("bytes 20-29/30"))
+        .await;
+    assert_eq!(third.status, 200, "{}", third.body);
+    assert_eq!(md5_state_offset(&s, &id).await, Some(10));
+    let missing = s
+        .post("/api/chunked_upload_complete/", &[], None, None)
+        .await;
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (400, r#"{"detail": "'upload_id' is required"}"#)
+    );
+    let done = s.complete(&id, "not the md5").await;
+    assert_eq!((done.status, done.body.as_str()), (200, "{}"));
+    assert_eq!(full_reads(&s), 0);
+    assert_eq!(s.row(&id).await.3, 2);
+}
+
+#[tokio::test]
+async fn with_the_md5_check_a_stale_state_is_caught_up_by_the_next_chunk() {
+    let s = site().await;
+    let first = s.chunk(None, b"0123456789", Some("bytes 0-9/30")).await;
+    let id = first.json()["upload_id"].as_str().unwrap().to_owned();
+    s.append_like_django(&id, b"abcdefghij").await;
+    s.chunk(Some(&id), b"ABCDEFGHIJ", Some("bytes 20-29/30"))
+        .await;
+    assert_eq!(md5_state_offset(&s, &id).await, Some(30));
+}
+
+#[tokio::test]
+async fn the_chunk_is_read_from_the_configured_field() {
+    let s = site_with(|r| r.chunked_upload_field_name = Some("the_file".into())).await;
+    let in_file = s.chunk(None, b"0123456789", None).await;
+    assert_eq!(
+        (in_file.status, in_file.body.as_str()),
+        (400, r#"{"detail": "No chunk file was submitted"}"#)
+    );
+    let form = reqwest::multipart::Form::new().part(
+        "the_file",
+        reqwest::multipart::Part::bytes(b"0123456789".to_vec()).file_name("f.bin"),
+    );
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/chunked_upload/", s.base))
+        .header("Cookie", &s.cookie)
+        .header("X-CSRFToken", CSRF)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    assert_eq!(body["offset"], json!(10));
+}
+
+#[tokio::test]
+async fn fail_if_no_header_refuses_after_creating_the_empty_part_file() {
+    let s = site_with(|r| r.chunked_upload_fail_if_no_header = Some("True".into())).await;
+    let refused = s.chunk(None, b"0123456789", None).await;
+    assert_eq!(
+        (refused.status, refused.body.as_str()),
+        (400, r#"{"detail": "Error in request headers"}"#)
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM chunked_upload_chunkedupload")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    // `create_chunked_upload` saved the empty file before the header check.
+    let parts: Vec<_> = walk(s.media.path());
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    assert_eq!(std::fs::metadata(&parts[0]).unwrap().len(), 0);
+    let ok = s.chunk(None, b"0123456789", Some("bytes 0-9/10")).await;
+    assert_eq!(ok.status, 200);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn anyone_may_upload_and_a_user_still_sees_only_their_own() {
+    let s = site_with(|r| r.chunked_upload_permission = Some("anyone".into())).await;
+    let anon = |form: reqwest::multipart::Form, range: &str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/chunked_upload/", s.base))
+            .header("Cookie", format!("csrftoken={CSRF}"))
+            .header("X-CSRFToken", CSRF)
+            .header("Content-Range", range)
+            .multipart(form)
+            .send()
+    };
+    let part = |data: &[u8]| reqwest::multipart::Part::bytes(data.to_vec()).file_name("anon.bin");
+    let first = anon(
+        reqwest::multipart::Form::new().part("file", part(b"0123456789")),
+        "bytes 0-9/20",
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.status(), 200);
+    // The create path read request.user, so the session was accessed.
+    assert_eq!(first.headers()["vary"], "Cookie");
+    let first: Value = serde_json::from_str(&first.text().await.unwrap()).unwrap();
+    let id = first["upload_id"].as_str().unwrap().to_owned();
+    assert_eq!(s.row(&id).await.4, None);
+    // alice's uploads are filtered to her: the anonymous one is not found.
+    let alice = s
+        .chunk(Some(&id), b"abcdefghij", Some("bytes 10-19/20"))
+        .await;
+    assert_eq!(alice.status, 404);
+    let more = anon(
+        reqwest::multipart::Form::new()
+            .text("upload_id", id.clone())
+            .part("file", part(b"abcdefghij")),
+        "bytes 10-19/20",
+    )
+    .await
+    .unwrap();
+    assert_eq!(more.status(), 200);
+    assert_eq!(s.row(&id).await.2, 20);
+    // Without a chunk `_post` stops before reading request.user.
+    let none = anon(
+        reqwest::multipart::Form::new().text("upload_id", id.clone()),
+        "bytes 20-29/30",
+    )
+    .await
+    .unwrap();
+    assert_eq!(none.status(), 400);
+    assert!(none.headers().get("vary").is_none());
+    let own = s.chunk(None, b"x", None).await;
+    let own_id = own.json()["upload_id"].as_str().unwrap().to_owned();
+    assert_eq!(s.row(&own_id).await.4, Some(s.user_id));
+}

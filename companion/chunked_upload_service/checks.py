@@ -67,7 +67,8 @@ def check_views(app_configs=None, **kwargs):
                 % (complete.view_class.__module__, complete.view_class.__qualname__, complete.url,
                    ', '.join(methods)),
                 hint='Route only the upload URL to the service and leave the complete URL on Django '
-                     '(this app makes its md5 O(1)); nginx: %s' % views_inspect.NGINX_UPLOAD_ONLY,
+                     '(this app makes its md5 O(1)); `manage.py chunked_upload_env` prints the nginx '
+                     'locations.',
                 obj=complete.view_class, id=ID % 3))
     for problem in service_env.package_setting_problems():
         messages.append(Warning(problem, id=ID % 4))

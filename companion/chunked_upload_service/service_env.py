@@ -180,8 +180,6 @@ def upload_storage_root(model):
 
 def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspect.DEFAULT_COMPLETE_URL):
     """Env for the site; EnvError or envfile.Unwritable on a real error."""
-    from django.contrib.auth import get_user_model
-    from chunked_upload import settings as cu_settings
     from chunked_upload.models import ChunkedUpload
 
     env = Env()
@@ -201,7 +199,14 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
             raise EnvError('%s %s is served by %r, not a subclass of chunked_upload.views.%s'
                            % (label, view.url, view.func, base.__name__))
     model = upload.attr('model') or ChunkedUpload
+    add_site(env, model)
+    add_sessions_and_csrf(env)
+    add_package(env)
+    add_views(env, upload, complete, model)
+    return env
 
+
+def add_site(env, model):
     env.section('The site')
     env.var('SECRET_KEY', settings.SECRET_KEY)
     if django.VERSION >= (4, 1):
@@ -227,6 +232,9 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
     env.var('DATA_UPLOAD_MAX_NUMBER_FIELDS', as_int(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
     env.var('DATA_UPLOAD_MAX_NUMBER_FILES', as_int(getattr(settings, 'DATA_UPLOAD_MAX_NUMBER_FILES', 100)))
 
+
+def add_sessions_and_csrf(env):
+    from django.contrib.auth import get_user_model
     env.section('Sessions and CSRF')
     env.var('SESSION_ENGINE', settings.SESSION_ENGINE)
     env.var('SESSION_COOKIE_NAME', settings.SESSION_COOKIE_NAME)
@@ -236,9 +244,9 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
         import tempfile
         # SessionStore._get_storage_path(): the setting or tempfile.gettempdir().
         env.var('SESSION_FILE_PATH', absolute(settings.SESSION_FILE_PATH or tempfile.gettempdir()))
+    env.var('SESSION_CACHE_ALIAS', settings.SESSION_CACHE_ALIAS)
     if settings.SESSION_ENGINE in CACHE_ENGINES:
         import json
-        env.var('SESSION_CACHE_ALIAS', settings.SESSION_CACHE_ALIAS)
         try:
             caches = json.dumps(settings.CACHES, ensure_ascii=False, separators=(',', ':'), sort_keys=True)
         except (TypeError, ValueError) as e:
@@ -256,6 +264,9 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
     env.var('AUTH_USER_TABLE', get_user_model()._meta.db_table)
     env.var('AUTH_REQUIRED', as_bool(AUTH_MIDDLEWARE in settings.MIDDLEWARE))
 
+
+def add_package(env):
+    from chunked_upload import settings as cu_settings
     env.section('django-chunked-upload')
     django_version, warning = django_series()
     if warning:
@@ -271,9 +282,6 @@ def build(upload_url=views_inspect.DEFAULT_UPLOAD_URL, complete_url=views_inspec
     env.var('CHUNKED_UPLOAD_CONTENT_TYPE', cu_settings.CONTENT_TYPE)
     for problem in package_setting_problems():
         env.warn(problem)
-
-    add_views(env, upload, complete, model)
-    return env
 
 
 def package_setting_problems():

@@ -16,10 +16,6 @@ UPLOAD_METHODS = BASE_METHODS + ('get_extra_attrs', 'get_max_bytes', 'create_chu
                                  'get_response_data')
 COMPLETE_METHODS = BASE_METHODS + ('md5_check', 'on_completion', 'get_response_data')
 
-NGINX_UPLOAD_ONLY = ('location ~ ^/api/chunked_upload/?$ { proxy_pass http://chunked_upload; } '
-                     '(the complete URL stays on Django)')
-
-
 def nginx_upload_only(upload_url, slash_optional):
     """The nginx server block lines that send only the upload URL to the
     service and leave everything else (the complete URL too) on Django."""

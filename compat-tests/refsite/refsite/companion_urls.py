@@ -4,8 +4,12 @@ its own upload logic would (for the companion app's system check and
 chunked_upload_env). The views behave as the package's.
 REFSITE_COMPANION_VIEWS=anyone / denied: only check_permissions is
 overridden: anonymous uploads allowed, or refused with Django's
-PermissionDenied (which the service cannot mirror)."""
+PermissionDenied (which the service cannot mirror).
+REFSITE_COMPANION_VIEWS=completion: only the complete view has site code
+(on_completion, get_response_data), as in the deployment that routes the
+upload URL alone to the service."""
 import os
+import sys
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -46,7 +50,17 @@ class DeniedUploadView(ChunkedUploadView):
             raise PermissionDenied('log in first')
 
 
+class ReportingCompleteView(ChunkedUploadCompleteView):
+    def on_completion(self, uploaded_file, request):
+        sys.stderr.write('on_completion: %s %d bytes\n' % (uploaded_file.name, uploaded_file.size))
+        sys.stderr.flush()
+
+    def get_response_data(self, chunked_upload, request):
+        return {'received': chunked_upload.offset, 'md5': chunked_upload.md5}
+
+
 upload_view, complete_view = {
+    'completion': (ChunkedUploadView, ReportingCompleteView),
     'anyone': (AnyoneUploadView, ChunkedUploadCompleteView),
     'denied': (DeniedUploadView, ChunkedUploadCompleteView),
 }.get(os.environ.get('REFSITE_COMPANION_VIEWS'), (StampedUploadView, NotifyingCompleteView))

@@ -306,7 +306,7 @@ if CHUNKED_UPLOAD_PERMISSION not in ('authenticated', 'anyone'):
 # Changed: REFSITE_COMPANION=1 installs the companion app (companion/ in the
 # repository, pip-installed into every compat venv by setup.sh) and logs its
 # INFO lines (which md5 path a completion took) to stderr, i.e. gunicorn's log.
-# REFSITE_COMPANION_VIEWS=overrides|anyone|denied mounts view subclasses that
+# REFSITE_COMPANION_VIEWS=overrides|anyone|denied|completion mounts view subclasses that
 # override methods (refsite/companion_urls.py), for its checks.
 if _env_bool('REFSITE_COMPANION', False):
     INSTALLED_APPS.append('chunked_upload_service')
@@ -316,5 +316,5 @@ if _env_bool('REFSITE_COMPANION', False):
         'handlers': {'stderr': {'class': 'logging.StreamHandler'}},
         'loggers': {'chunked_upload_service': {'handlers': ['stderr'], 'level': 'INFO'}},
     }
-if (os.environ.get('REFSITE_COMPANION_VIEWS') or '') in ('overrides', 'anyone', 'denied'):
+if (os.environ.get('REFSITE_COMPANION_VIEWS') or '') in ('overrides', 'anyone', 'denied', 'completion'):
     ROOT_URLCONF = 'refsite.companion_urls'
