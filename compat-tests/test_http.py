@@ -234,3 +234,51 @@ def test_cookie_lines_with_bytes_outside_ascii(site, alice):
     lines = ('sessionid=%s; theme=caf\xc3\xa9' % alice.session, 'z=\xff; csrftoken=' + alice.csrf)
     r = site.step(_cookie_lines(req, *lines), drive=D)
     assert r.status == 200
+
+
+# Media type case. 3.2 compares `cgi.parse_header`'s media type, not
+# lower-cased, with 'multipart/form-data' (`_load_post_and_files`), so an
+# upper-case one leaves POST and FILES empty; 4.2+ lower-case it
+# (`parse_header_parameters`) but `MultiPartParser` still wants the raw
+# header to start with 'multipart/'. Parameter names are lower-cased by all.
+
+def _with_content_type(req, ctype):
+    headers = [(k, v) for k, v in req.headers if k.lower() != 'content-type']
+    return Request(req.method, req.path, headers + [('Content-Type', ctype)], req.body)
+
+
+def _boundary(req):
+    return next(v for k, v in req.headers if k == 'Content-Type').split('boundary=', 1)[1]
+
+
+def test_media_type_case_multipart_capitalised(site, alice):
+    for csrf in ('header', 'field'):
+        req = alice.chunk(b'data', csrf=csrf)
+        r = site.step(_with_content_type(req, 'Multipart/Form-Data; BOUNDARY=' + _boundary(req)), drive=D)
+        assert r.status in (400, 403)
+
+
+def test_media_type_case_multipart_upper_case(site, alice):
+    req = alice.chunk(b'data', csrf='header')
+    r = site.step(_with_content_type(req, 'MULTIPART/FORM-DATA; boundary=' + _boundary(req)), drive=R)
+    assert r.status == 400
+
+
+def test_media_type_case_boundary_parameter_name(site, alice):
+    req = alice.chunk(b'data')
+    r = site.step(_with_content_type(req, 'multipart/form-data; BOUNDARY=' + _boundary(req)), drive=D)
+    assert r.status == 200
+
+
+def test_media_type_case_multipart_subtype_only(site, alice):
+    """Starts with 'multipart/', so 4.2+ parse it; 3.2 does not."""
+    req = alice.chunk(b'data', csrf='header')
+    r = site.step(_with_content_type(req, 'multipart/Form-Data; Boundary=' + _boundary(req)), drive=R)
+    assert r.status in (200, 400)
+
+
+def test_media_type_case_urlencoded(site, alice):
+    body = ('csrfmiddlewaretoken=%s&upload_id=abc' % alice.csrf).encode()
+    for ctype in ('application/X-WWW-Form-Urlencoded', 'APPLICATION/X-WWW-FORM-URLENCODED; CHARSET=UTF-8'):
+        r = site.step(alice.raw('POST', COMPLETE, body, ctype), drive=D)
+        assert r.status in (400, 403)
