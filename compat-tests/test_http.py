@@ -174,3 +174,111 @@ def test_malformed_csrf_cookie_with_a_disallowed_host(site, alice):
     middleware itself."""
     r = site.step(alice.chunk(b'data', host='evil.example', cookies={'csrftoken': 'short'}), drive=R)
     assert r.status == 400
+
+
+# Two `Cookie` header lines. gunicorn joins repeated headers with "," into one
+# HTTP_COOKIE (gunicorn/http/wsgi.py `create`); Django's `parse_cookie` splits
+# that on ";" only, so the last cookie of the first line absorbs the first
+# cookie of the next line, and a later cookie of the same name wins.
+
+def _cookie_lines(req, *lines):
+    headers = [(k, v) for k, v in req.headers if k.lower() != 'cookie']
+    return Request(req.method, req.path, headers + [('Cookie', line) for line in lines], req.body)
+
+
+def test_cookie_lines_session_then_csrf(site, alice):
+    req = alice.chunk(b'data')
+    r = site.step(_cookie_lines(req, 'sessionid=' + alice.session, 'csrftoken=' + alice.csrf), drive=D)
+    assert r.status == 403
+
+
+def test_cookie_lines_csrf_then_session(site, alice):
+    req = alice.chunk(b'data')
+    r = site.step(_cookie_lines(req, 'csrftoken=' + alice.csrf, 'sessionid=' + alice.session), drive=R)
+    assert r.status == 403
+
+
+def test_cookie_lines_second_line_read_after_an_absorbed_cookie(site, alice):
+    """`x=1` absorbs the second line's first cookie; its second one is read."""
+    req = alice.chunk(b'data')
+    r = site.step(_cookie_lines(req, 'x=1', 'y=2; sessionid=%s; csrftoken=%s' % (alice.session, alice.csrf)),
+                  drive=D)
+    assert r.status == 200
+
+
+def test_cookie_lines_session_absorbs_the_next_line(site, alice):
+    """The session key becomes `<key>,junk=1`: an anonymous request (403 from
+    the view), while the CSRF cookie of the second line still counts."""
+    req = alice.chunk(b'data')
+    r = site.step(_cookie_lines(req, 'sessionid=' + alice.session, 'junk=1; csrftoken=' + alice.csrf),
+                  drive=R)
+    assert r.status == 403
+
+
+def test_cookie_lines_repeated_cookie_last_one_wins(site, alice):
+    req = alice.chunk(b'data')
+    both = 'sessionid=%s; csrftoken=%s' % (alice.session, alice.csrf)
+    r = site.step(_cookie_lines(req, 'csrftoken=%s; sessionid=bogus; x=1' % ('a' * 32), 'y=2; ' + both),
+                  drive=D)
+    assert r.status == 200
+    # The first csrftoken absorbs the repeated one: `<token>,csrftoken=<token>`
+    # is malformed (4.2+ refuse it; 3.2 replaces it and the token mismatches).
+    r = site.step(_cookie_lines(req, both, 'csrftoken=' + alice.csrf), drive=R)
+    assert r.status == 403
+
+
+def test_cookie_lines_with_bytes_outside_ascii(site, alice):
+    """A cookie value that is not ASCII (UTF-8 bytes, latin-1 in WSGI, then
+    `get_str_from_wsgi`) does not hide the cookies around it."""
+    req = alice.chunk(b'data')
+    lines = ('sessionid=%s; theme=caf\xc3\xa9' % alice.session, 'z=\xff; csrftoken=' + alice.csrf)
+    r = site.step(_cookie_lines(req, *lines), drive=D)
+    assert r.status == 200
+
+
+# Media type case. 3.2 compares `cgi.parse_header`'s media type, not
+# lower-cased, with 'multipart/form-data' (`_load_post_and_files`), so an
+# upper-case one leaves POST and FILES empty; 4.2+ lower-case it
+# (`parse_header_parameters`) but `MultiPartParser` still wants the raw
+# header to start with 'multipart/'. Parameter names are lower-cased by all.
+
+def _with_content_type(req, ctype):
+    headers = [(k, v) for k, v in req.headers if k.lower() != 'content-type']
+    return Request(req.method, req.path, headers + [('Content-Type', ctype)], req.body)
+
+
+def _boundary(req):
+    return next(v for k, v in req.headers if k == 'Content-Type').split('boundary=', 1)[1]
+
+
+def test_media_type_case_multipart_capitalised(site, alice):
+    for csrf in ('header', 'field'):
+        req = alice.chunk(b'data', csrf=csrf)
+        r = site.step(_with_content_type(req, 'Multipart/Form-Data; BOUNDARY=' + _boundary(req)), drive=D)
+        assert r.status in (400, 403)
+
+
+def test_media_type_case_multipart_upper_case(site, alice):
+    req = alice.chunk(b'data', csrf='header')
+    r = site.step(_with_content_type(req, 'MULTIPART/FORM-DATA; boundary=' + _boundary(req)), drive=R)
+    assert r.status == 400
+
+
+def test_media_type_case_boundary_parameter_name(site, alice):
+    req = alice.chunk(b'data')
+    r = site.step(_with_content_type(req, 'multipart/form-data; BOUNDARY=' + _boundary(req)), drive=D)
+    assert r.status == 200
+
+
+def test_media_type_case_multipart_subtype_only(site, alice):
+    """Starts with 'multipart/', so 4.2+ parse it; 3.2 does not."""
+    req = alice.chunk(b'data', csrf='header')
+    r = site.step(_with_content_type(req, 'multipart/Form-Data; Boundary=' + _boundary(req)), drive=R)
+    assert r.status in (200, 400)
+
+
+def test_media_type_case_urlencoded(site, alice):
+    body = ('csrfmiddlewaretoken=%s&upload_id=abc' % alice.csrf).encode()
+    for ctype in ('application/X-WWW-Form-Urlencoded', 'APPLICATION/X-WWW-FORM-URLENCODED; CHARSET=UTF-8'):
+        r = site.step(alice.raw('POST', COMPLETE, body, ctype), drive=D)
+        assert r.status in (400, 403)

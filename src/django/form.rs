@@ -80,7 +80,7 @@ where
     }
     let raw_type = info.content_type.unwrap_or("");
     let (main_type, params) = multipart::parse_header_parameters(raw_type);
-    match main_type.as_str() {
+    match media_type(raw_type, main_type, version).as_str() {
         "multipart/form-data" => {
             let boundary = multipart::boundary(raw_type)?;
             // A missing or zero CONTENT_LENGTH gives empty POST/FILES unread.
@@ -109,6 +109,18 @@ where
         }
         _ => Ok(FormData::default()),
     }
+}
+
+/// The media type `_load_post_and_files` compares: 3.2's `cgi.parse_header`
+/// keeps its case (so `Multipart/Form-Data` is neither form type), 4.0+'s
+/// `parse_header_parameters` lower-cases it (`lowered`).
+fn media_type(raw_type: &str, lowered: String, version: DjangoVersion) -> String {
+    if version.is_4_or_later() {
+        return lowered;
+    }
+    // The first `;` ends it; one inside quotes could only follow a `"`,
+    // which neither form type contains.
+    raw_type.split(';').next().unwrap_or("").trim().to_owned()
 }
 
 async fn parse_multipart<S, E, K: FileSink>(

@@ -276,6 +276,19 @@ fn header_latin1(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect())
 }
 
+/// `HTTP_COOKIE` as Django reads it: gunicorn joins repeated header lines
+/// with `,` (`gunicorn.http.wsgi.create`), and `get_str_from_wsgi` decodes
+/// the bytes as UTF-8 with `errors="replace"`. `parse_cookie` splits on `;`
+/// only, so the last cookie of a line absorbs the first one of the next.
+fn cookie_header(headers: &HeaderMap) -> String {
+    let lines: Vec<&[u8]> = headers
+        .get_all("cookie")
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    String::from_utf8_lossy(&lines.join(&b","[..])).into_owned()
+}
+
 /// `HttpRequest._get_raw_host`: X-Forwarded-Host when trusted, else Host,
 /// else (PEP 333) SERVER_NAME and the port, which a WSGI server takes from
 /// the address it listens on: ours is LISTEN.
@@ -359,9 +372,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let settings = &app.settings;
     let version = app.version();
-    let cookies = header(&parts.headers, "cookie")
-        .map(parse_cookie)
-        .unwrap_or_default();
+    let cookies = parse_cookie(&cookie_header(&parts.headers));
     let mut ctx = Ctx {
         app: &app,
         session: Session::from_cookie(
@@ -758,6 +769,23 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookie_lines_are_joined_as_gunicorn_joins_them() {
+        let mut headers = HeaderMap::new();
+        headers.append("cookie", "sessionid=abc; x=1".parse().unwrap());
+        headers.append(
+            "cookie",
+            axum::http::HeaderValue::from_bytes(b"y=caf\xc3\xa9; csrftoken=\xff").unwrap(),
+        );
+        assert_eq!(
+            cookie_header(&headers),
+            "sessionid=abc; x=1,y=caf\u{e9}; csrftoken=\u{fffd}"
+        );
+        let cookies = parse_cookie(&cookie_header(&headers));
+        assert_eq!(cookies["x"], "1,y=caf\u{e9}");
+        assert_eq!(cookie_header(&HeaderMap::new()), "");
+    }
 
     #[test]
     fn append_slash_location_is_iri_to_uri_of_the_query() {
