@@ -26,13 +26,14 @@ def nginx_upload_only(upload_url, slash_optional):
     return [
         'location ~ %s {        # the upload URL: the chunked-upload service' % pattern,
         '    proxy_pass http://chunked_upload;',
-        '    proxy_set_header Host $host;',
+        '    proxy_set_header Host $http_host;   # with its port: the CSRF Origin check compares it',
+        '    proxy_http_version 1.1;',
         '    proxy_request_buffering off;',
         '    client_max_body_size 0;',
         '}',
         'location / {            # everything else, the complete URL included: Django',
         '    proxy_pass http://django;',
-        '    proxy_set_header Host $host;',
+        '    proxy_set_header Host $http_host;',
         '}',
     ]
 
