@@ -173,6 +173,59 @@ def send(port, req, timeout=30):
         conn.close()
 
 
+def send_while_answering(port, req, piece=64 * 1024, pause=0.003, timeout=60):
+    """Send `req` over a raw socket in `piece`-byte writes `pause` s apart,
+    reading the answer meanwhile, as a client that keeps sending after the
+    server has answered. Returns (Response or None, bytes of the body sent,
+    the write error or None, the read error or None)."""
+    import threading
+    sock = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    head = ['%s %s HTTP/1.1' % (req.method, req.path)]
+    head += ['%s: %s' % kv for kv in req.headers]
+    if not any(k.lower() == 'content-length' for k, _ in req.headers):
+        head.append('Content-Length: %d' % len(req.body))
+    received, errors = [], {}
+
+    def read():
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                received.append(data)
+        except OSError as e:
+            errors['read'] = e
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    sent = 0
+    try:
+        sock.sendall(('\r\n'.join(head) + '\r\n\r\n').encode('latin-1'))
+        for i in range(0, len(req.body), piece):
+            sock.sendall(req.body[i:i + piece])
+            sent += len(req.body[i:i + piece])
+            time.sleep(pause)
+    except OSError as e:
+        errors['write'] = e
+    reader.join(timeout)
+    sock.close()
+    return _parse_response(b''.join(received)), sent, errors.get('write'), errors.get('read')
+
+
+def _parse_response(raw):
+    """One HTTP/1.1 response with a Content-Length, or None if incomplete."""
+    head, sep, body = raw.partition(b'\r\n\r\n')
+    if not sep:
+        return None
+    lines = head.decode('latin-1').split('\r\n')
+    _, status, reason = (lines[0].split(' ', 2) + [''])[:3]
+    headers = [tuple(x.strip() for x in line.split(':', 1)) for line in lines[1:]]
+    length = next((int(v) for k, v in headers if k.lower() == 'content-length'), None)
+    if length is None or len(body) < length:
+        return None
+    return Response(int(status), reason, headers, body[:length])
+
+
 class Field:
     def __init__(self, name, value, raw_headers=None):
         self.name, self.value, self.raw_headers = name, value, raw_headers

@@ -971,3 +971,124 @@ async fn anyone_may_upload_and_a_user_still_sees_only_their_own() {
     let own_id = own.json()["upload_id"].as_str().unwrap().to_owned();
     assert_eq!(s.row(&own_id).await.4, Some(s.user_id));
 }
+
+/// A chunk request whose first field is over DATA_UPLOAD_MAX_MEMORY_SIZE
+/// (2.5 MiB), followed by `extra` more bytes of file data: Django's 400
+/// comes while the client is still sending.
+fn oversized_field_request(s: &Site, extra: usize) -> (Vec<u8>, Vec<u8>) {
+    let boundary = "LingerBoundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\n\r\n",
+        "n".repeat(2_621_440 + 10)
+    )
+    .into_bytes();
+    body.extend(std::iter::repeat_n(b'Z', extra));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let addr = s.base.trim_start_matches("http://");
+    let head = format!(
+        "POST /api/chunked_upload/ HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\nX-CSRFToken: {CSRF}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        s.cookie,
+        body.len()
+    );
+    (head.into_bytes(), body)
+}
+
+/// Writes `body` in 64 KiB pieces, `pause` apart; the error ends it.
+async fn send_slowly(
+    mut w: tokio::net::tcp::OwnedWriteHalf,
+    body: impl Iterator<Item = Vec<u8>>,
+    pause: std::time::Duration,
+) -> (usize, Option<std::io::Error>) {
+    use tokio::io::AsyncWriteExt;
+    let mut sent = 0;
+    for piece in body {
+        if let Err(e) = w.write_all(&piece).await {
+            return (sent, Some(e));
+        }
+        sent += piece.len();
+        tokio::time::sleep(pause).await;
+    }
+    (sent, None)
+}
+
+#[tokio::test]
+async fn a_request_refused_mid_body_still_gets_its_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = site().await;
+    let (head, body) = oversized_field_request(&s, 5_000_000);
+    let addr = s.base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut r, mut w) = stream.into_split();
+    w.write_all(&head).await.unwrap();
+    let total = body.len();
+    let pieces: Vec<Vec<u8>> = body.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
+    let writer = tokio::spawn(send_slowly(
+        w,
+        pieces.into_iter(),
+        std::time::Duration::from_millis(3),
+    ));
+    let mut answer = Vec::new();
+    let read = r.read_to_end(&mut answer).await;
+    let (sent, error) = writer.await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(read.is_ok(), "{read:?}; answer so far: {answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    assert!(answer.ends_with("</html>\n"), "{answer}");
+    assert!(error.is_none(), "{error:?} after {sent} of {total} bytes");
+    assert_eq!(sent, total);
+}
+
+#[tokio::test]
+async fn a_client_that_never_stops_sending_is_cut_off_after_the_lingering_time() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = site().await;
+    let (head, body) = oversized_field_request(&s, 0);
+    let addr = s.base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut r, mut w) = stream.into_split();
+    w.write_all(&head).await.unwrap();
+    let started = std::time::Instant::now();
+    // The declared body, then bytes for ever (about 6 MB/s).
+    let endless = body
+        .chunks(64 * 1024)
+        .map(<[u8]>::to_vec)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .chain(std::iter::repeat_with(|| vec![b'Z'; 64 * 1024]));
+    let writer = tokio::spawn(send_slowly(
+        w,
+        endless,
+        std::time::Duration::from_millis(10),
+    ));
+    // The answer arrives in full, then the server's FIN.
+    let mut answer = Vec::new();
+    r.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    let (sent, error) = tokio::time::timeout(std::time::Duration::from_secs(60), writer)
+        .await
+        .expect("the server cut the endless body off")
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert!(error.is_some(), "sent {sent}");
+    assert!(
+        elapsed < chunked_upload::http::LINGERING_TIME + std::time::Duration::from_secs(10),
+        "{elapsed:?}"
+    );
+    // It lingered, reading, until the bound (without lingering the kernel
+    // resets the connection as soon as the server closes).
+    assert!(
+        elapsed > chunked_upload::http::LINGERING_TIME - std::time::Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+    assert!(
+        sent > body.len(),
+        "the client kept sending for a while ({sent})"
+    );
+}

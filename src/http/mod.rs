@@ -6,6 +6,7 @@ mod conn;
 pub mod response;
 mod upload;
 
+pub use conn::{LINGERING_TIME, LINGERING_TIMEOUT};
 pub use upload::parse_content_range;
 
 use std::sync::Arc;
@@ -728,7 +729,8 @@ pub async fn serve_on(
                     })
                 };
                 let service = TowerToHyperService::new(service);
-                let stream = conn::IdleTimeout::new(stream, in_flight, read_timeout);
+                // The slot goes back when the socket has lingered (conn::linger).
+                let stream = conn::IdleTimeout::new(stream, in_flight, read_timeout, slot);
                 let mut builder = Builder::new(TokioExecutor::new());
                 builder
                     .http1()
@@ -743,7 +745,6 @@ pub async fn serve_on(
                     if let Err(e) = conn.await {
                         tracing::debug!("connection: {e}");
                     }
-                    drop(slot);
                 });
             }
             _ = &mut shutdown => break,
