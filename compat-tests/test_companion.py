@@ -533,10 +533,241 @@ def test_env_mirrors_check_permissions_by_its_behaviour(world, companion, views,
     values = read_env_file(out)
     assert values.get('CHUNKED_UPLOAD_PERMISSION') == permission
     if permission is None:
-        assert re.search(r'^# WARNING: CHUNKED_UPLOAD_PERMISSION cannot be mirrored: check_permissions '
-                         r'raised PermissionDenied', out, re.M), out
+        assert re.search(r'^# WARNING: CHUNKED_UPLOAD_PERMISSION cannot be mirrored: '
+                         r'refsite\.companion_urls\.DeniedUploadView\.check_permissions is site code', out,
+                         re.M), out
     code, out, err = manage(world.profile, env, 'check')
     assert check_ids(out + err) == ([] if permission else ['chunked_upload_service.W004']), out + err
+
+
+def in_django(world, script, **extra):
+    """`script` run by `manage.py shell` of the world's profile (the demo site
+    with the app); it prints RESULT=<json>."""
+    env = dict(world.server_env(), REFSITE_COMPANION='1', **extra)
+    code, out, err = manage(world.profile, env, 'shell', '-v', '0', '-c', script)
+    assert code == 0, out + err
+    return json.loads(re.search(r'RESULT=(.*)', out).group(1))
+
+
+PERMISSIONS = r'''
+import json
+from chunked_upload.views import ChunkedUploadCompleteView, ChunkedUploadView
+from chunked_upload_service import views_inspect
+
+class Staff(ChunkedUploadView):
+    def check_permissions(self, request):
+        if not request.user.is_staff:
+            raise PermissionError
+
+class Super(ChunkedUploadView):
+    def check_permissions(self, request):
+        return super().check_permissions(request)
+
+class Pass(ChunkedUploadView):
+    def check_permissions(self, request):
+        pass
+
+class Doc(ChunkedUploadView):
+    def check_permissions(self, request):
+        """Anyone may upload."""
+
+class Return(ChunkedUploadView):
+    def check_permissions(self, request):
+        return
+
+class ReturnNone(ChunkedUploadView):
+    def check_permissions(self, request):
+        """Anyone."""
+        return None
+
+class ReturnText(ChunkedUploadView):
+    def check_permissions(self, request):
+        return 'no'
+
+class Inherited(Pass):
+    pass
+
+def behaviour(cls):
+    return views_inspect.permission_behaviour(views_inspect.MountedView('/u/', cls.as_view(), False))
+print('RESULT=' + json.dumps({c.__name__: behaviour(c) for c in (
+    ChunkedUploadView, ChunkedUploadCompleteView, Staff, Super, Pass, Doc, Return, ReturnNone, ReturnText,
+    Inherited)}))
+'''
+
+
+def test_check_permissions_is_mirrored_only_when_it_is_the_packages_or_does_nothing(world):
+    """An anonymous probe would class `if not request.user.is_staff: raise`
+    as authenticated, letting the service accept logged-in non-staff users."""
+    got = in_django(world, PERMISSIONS)
+    want_anyone = {'Pass', 'Doc', 'Return', 'ReturnNone', 'Inherited'}
+    for name, behaviour in got.items():
+        if name in ('ChunkedUploadView', 'ChunkedUploadCompleteView'):
+            assert behaviour == 'authenticated', (name, behaviour)
+        elif name in want_anyone:
+            assert behaviour == 'anyone', (name, behaviour)
+        else:
+            assert behaviour.startswith('cannot be mirrored: ') and '.%s.check_permissions' % name in behaviour, (
+                name, behaviour)
+
+
+WRAPPERS = r'''
+import json
+from io import StringIO
+from django.contrib.auth.decorators import login_required
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from chunked_upload.views import ChunkedUploadView
+from chunked_upload_service import views_inspect
+
+@method_decorator(csrf_exempt, name='dispatch')
+class Exempt(ChunkedUploadView):
+    pass
+
+v = ChunkedUploadView.as_view
+out = {name: views_inspect.wrapper_name(func) for name, func in (
+    ('plain', v()), ('exempt', csrf_exempt(v())), ('exempt_dispatch', Exempt.as_view()),
+    ('login', login_required(v())), ('login_exempt', login_required(csrf_exempt(v()))),
+    ('exempt_login', csrf_exempt(login_required(v()))))}
+out['exempt_is_mirrored'] = views_inspect.MountedView('/u/', csrf_exempt(v()), False).csrf_exempt
+# the demo site's URLconf with REFSITE_COMPANION_VIEWS=decorated (settings.py does not switch to it)
+with override_settings(ROOT_URLCONF='refsite.companion_urls'):
+    check, env = StringIO(), StringIO()
+    call_command('check', stdout=check, stderr=check)
+    call_command('chunked_upload_env', stdout=env, stderr=StringIO())
+out['check'], out['env'] = check.getvalue(), env.getvalue()
+print('RESULT=' + json.dumps(out))
+'''
+
+
+def test_a_decorator_in_the_urlconf_cannot_be_mirrored(world):
+    """functools.wraps copies view_class: login_required(View.as_view())
+    looked like the plain view, and the service would skip the decorator."""
+    got = in_django(world, WRAPPERS, REFSITE_COMPANION_VIEWS='decorated')
+    assert (got['plain'], got['exempt'], got['exempt_dispatch'], got['exempt_is_mirrored']) == (
+        None, None, None, True), got
+    for name in ('login', 'login_exempt', 'exempt_login'):
+        assert got[name] and got[name].startswith('django.contrib.auth.decorators.'), (name, got[name])
+    assert check_ids(got['check']) == ['chunked_upload_service.W004'], got['check']
+    assert 'the upload view cannot be mirrored: the view is wrapped by django.contrib.auth.decorators.' in got['check']
+    assert re.search(r'^# WARNING: the upload view cannot be mirrored: the view is wrapped by '
+                     r'django\.contrib\.auth\.decorators\.', got['env'], re.M), got['env']
+    read_env_file(got['env'])
+
+
+LOGIN_REQUIRED = r'''
+import json, sys, types
+from io import StringIO
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import re_path
+from chunked_upload.views import ChunkedUploadCompleteView, ChunkedUploadView
+
+opted_out = types.ModuleType('opted_out_urls')
+opted_out.urlpatterns = [
+    re_path(r'^api/chunked_upload/?$', login_not_required(ChunkedUploadView.as_view())),
+    re_path(r'^api/chunked_upload_complete/?$', login_not_required(ChunkedUploadCompleteView.as_view())),
+]
+sys.modules['opted_out_urls'] = opted_out
+out = {}
+middleware = settings.MIDDLEWARE + ['django.contrib.auth.middleware.LoginRequiredMiddleware']
+for name, urls in (('plain', settings.ROOT_URLCONF), ('opted_out', 'opted_out_urls')):
+    with override_settings(MIDDLEWARE=middleware, ROOT_URLCONF=urls):
+        check, env = StringIO(), StringIO()
+        call_command('check', stdout=check, stderr=check)
+        call_command('chunked_upload_env', stdout=env, stderr=StringIO())
+        out[name] = [check.getvalue(), env.getvalue()]
+print('RESULT=' + json.dumps(out))
+'''
+
+
+@pytest.mark.cells(min_django='5.1')
+def test_login_required_middleware_is_named_unless_the_view_opts_out(world):
+    """Django 5.1's LoginRequiredMiddleware redirects anonymous requests
+    before the view runs; the service does not."""
+    got = in_django(world, LOGIN_REQUIRED)
+    check, env = got['plain']
+    assert check_ids(check) == ['chunked_upload_service.W003', 'chunked_upload_service.W004'], check
+    for view in ('upload', 'complete'):
+        assert re.search(r'^# WARNING: MIDDLEWARE has django\.contrib\.auth\.middleware\.LoginRequiredMiddleware: '
+                         r'Django redirects anonymous requests to the %s view' % view, env, re.M), env
+    check, env = got['opted_out']
+    assert check_ids(check) == [], check
+    assert 'LoginRequiredMiddleware' not in env, env
+
+
+SETTINGS_UNITS = r'''
+import json, os, urllib.parse
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
+from chunked_upload.models import ChunkedUpload
+from chunked_upload.views import ChunkedUploadView
+from chunked_upload_service import checks, service_env, views_inspect
+
+class S3Like(Storage):      # django-storages' S3Storage has location = '' too
+    location = ''
+
+out = {'roots': [service_env.storage_root(default_storage), os.path.abspath(settings.MEDIA_ROOT),
+                 service_env.storage_root(FileSystemStorage(location='rel')), os.path.abspath('rel'),
+                 service_env.storage_root(S3Like())]}
+field = ChunkedUpload._meta.get_field('file')
+kept, field.storage = field.storage, S3Like()
+try:
+    out['s3_env'] = service_env.build().text()
+finally:
+    field.storage = kept
+
+pg = {'ENGINE': 'django.db.backends.postgresql', 'USER': 'us er', 'PASSWORD': 'p@ss:/', 'NAME': 'd b',
+      'PORT': '5433'}
+out['urls'] = {host: service_env.database_url(dict(pg, HOST=host))
+               for host in ('::1', '2001:db8::5', 'db.example', '', '/var/run/postgresql')}
+out['parsed'] = {host: [p.hostname, p.port, urllib.parse.unquote(p.username), urllib.parse.unquote(p.password),
+                        urllib.parse.unquote(p.path[1:]), urllib.parse.parse_qs(p.query)]
+                 for host, p in ((h, urllib.parse.urlsplit(u)) for h, u in out['urls'].items())}
+out['empty_host_warning'] = [service_env.empty_host_warning(dict(pg, HOST='')),
+                             service_env.empty_host_warning(dict(pg, HOST='db.example'))]
+
+out['field_names'] = {}
+for name in ('', ' file', 'file ', 'file'):
+    view = views_inspect.MountedView('/u/', type('V', (ChunkedUploadView,), {'field_name': name}).as_view(), False)
+    try:
+        out['field_names'][name] = service_env.field_name(view)
+    except service_env.EnvError as e:
+        out['field_names'][name] = 'EnvError: %s' % e
+
+def crash(*args):
+    raise RuntimeError('boom in build')
+service_env.build = crash
+out['crash'] = [(m.id, m.msg) for m in checks.check_exportable()]
+print('RESULT=' + json.dumps(out))
+'''
+
+
+def test_env_settings_the_service_would_read_differently(world):
+    got = in_django(world, SETTINGS_UNITS)
+    default, media_root, relative, cwd_relative, s3 = got['roots']
+    # only a FileSystemStorage (default_storage unwrapped) gives a directory
+    assert (default, relative, s3) == (media_root, cwd_relative, None), got['roots']
+    assert re.search(r'^# WARNING: the upload model stores files in S3Like, not a FileSystemStorage: the '
+                     r'service does not support that storage yet', got['s3_env'], re.M), got['s3_env']
+    want_hosts = {'::1': '::1', '2001:db8::5': '2001:db8::5', 'db.example': 'db.example', '': 'localhost',
+                  '/var/run/postgresql': 'localhost'}
+    for host, (hostname, port, user, password, name, query) in got['parsed'].items():
+        assert (hostname, port, user, password, name) == (want_hosts[host], 5433, 'us er', 'p@ss:/', 'd b'), (
+            host, got['urls'][host])
+        assert query == ({'host': [host]} if host.startswith('/') else {}), (host, got['urls'][host])
+    assert got['urls']['::1'].startswith('postgres://us%20er:p%40ss%3A%2F@[::1]:5433/'), got['urls']
+    warning, none = got['empty_host_warning']
+    assert none is None and "HOST'] is empty" in warning and '?host=' in warning, got['empty_host_warning']
+    names = got['field_names']
+    assert names['file'] == 'file', names
+    for bad in ('', ' file', 'file '):
+        assert names[bad].startswith('EnvError: CHUNKED_UPLOAD_FIELD_NAME: ') and repr(bad) in names[bad], names
+    assert got['crash'] == [['chunked_upload_service.W006',
+                             'chunked_upload_env crashed on this site: RuntimeError: boom in build']], got['crash']
 
 
 # --------------------------------------------------------------------------

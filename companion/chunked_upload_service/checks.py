@@ -70,6 +70,8 @@ def check_views(app_configs=None, **kwargs):
                      '(this app makes its md5 O(1)); `manage.py chunked_upload_env` prints the nginx '
                      'locations.',
                 obj=complete.view_class, id=ID % 3))
+        for problem in service_env.view_problems(complete, 'complete'):
+            messages.append(Warning(problem, obj=complete.view_class, id=ID % 3))
     for problem in service_env.package_setting_problems():
         messages.append(Warning(problem, id=ID % 4))
     return messages
@@ -84,8 +86,9 @@ def check_exportable(app_configs=None, **kwargs):
         service_env.build(*_urls())
     except (service_env.EnvError, envfile.Unwritable) as e:
         return [Warning('chunked_upload_env cannot export this site: %s' % e, id=ID % 6)]
-    except Exception:   # the view checks above report URL problems
-        return []
+    except Exception as e:  # noqa: BLE001 - a crash, reported rather than hidden
+        return [Warning('chunked_upload_env crashed on this site: %s: %s' % (type(e).__name__, e),
+                        id=ID % 6)]
     return []
 
 

@@ -14,6 +14,7 @@ from .envfile import as_bool, as_int, as_list, as_octal
 
 DEFAULT_TABLE = 'chunked_upload_chunkedupload'
 AUTH_MIDDLEWARE = 'django.contrib.auth.middleware.AuthenticationMiddleware'
+LOGIN_REQUIRED_MIDDLEWARE = 'django.contrib.auth.middleware.LoginRequiredMiddleware'
 CACHE_ENGINES = ('django.contrib.sessions.backends.cache', 'django.contrib.sessions.backends.cached_db')
 FILE_ENGINE = 'django.contrib.sessions.backends.file'
 DEFAULT_CONTENT_RANGE_PATTERN = r'^bytes (?P<start>\d+)-(?P<end>\d+)/(?P<total>\d+)$'
@@ -78,7 +79,11 @@ def database_url(db):
         if host.startswith('/'):
             # A unix socket directory, as libpq's host=; sqlx reads it from the query.
             query['host'] = host
-            host = ''
+            host = 'localhost'
+        elif not host:
+            host = 'localhost'     # see empty_host_warning
+        elif ':' in host:
+            host = '[%s]' % host    # an IPv6 address
         auth = user + (':' + password if password else '') + ('@' if user or password else '')
         netloc = auth + host + (':' + port if port else '')
         for key, value in sorted((db.get('OPTIONS') or {}).items()):
@@ -101,6 +106,16 @@ def database_url(db):
     raise EnvError("DATABASES['default']['ENGINE'] = %r: the service reads PostgreSQL "
                    '(django.db.backends.postgresql) or SQLite (django.db.backends.sqlite3) only'
                    % engine)
+
+
+def empty_host_warning(db):
+    """An empty PostgreSQL HOST is libpq's default unix socket, a directory
+    compiled into libpq that this process cannot read; the URL says localhost."""
+    if db.get('ENGINE', '').startswith('django.db.backends.postgresql') and not db.get('HOST'):
+        return ("DATABASES['default']['HOST'] is empty: Django connects through libpq's default unix "
+                'socket, DATABASE_URL below says TCP localhost; for the socket add '
+                '?host=<its directory, e.g. /var/run/postgresql> to the URL')
+    return None
 
 
 def django_series():
@@ -168,11 +183,22 @@ def upload_storage_root(model):
     """Where the upload model's FileField stores files (FileSystemStorage
     resolves MEDIA_ROOT with os.path.abspath against the cwd), or None when
     it is not a file-system storage."""
-    storage = model._meta.get_field('file').storage
-    location = getattr(storage, 'location', None)
-    if location is None:
+    return storage_root(model._meta.get_field('file').storage)
+
+
+def storage_root(storage):
+    """A FileSystemStorage's location (through a LazyObject such as
+    default_storage), else None: other storages may have a `location` too
+    (django-storages S3: '' by default), not a directory."""
+    from django.core.files.storage import FileSystemStorage
+    from django.utils.functional import LazyObject, empty
+    if isinstance(storage, LazyObject):
+        if storage._wrapped is empty:
+            storage._setup()
+        storage = storage._wrapped
+    if not isinstance(storage, FileSystemStorage):
         return None
-    return absolute(location)
+    return absolute(storage.location)
 
 
 # --------------------------------------------------------------------------
@@ -211,12 +237,15 @@ def add_site(env, model):
     env.var('SECRET_KEY', settings.SECRET_KEY)
     if django.VERSION >= (4, 1):
         env.var('SECRET_KEY_FALLBACKS', as_list('SECRET_KEY_FALLBACKS', settings.SECRET_KEY_FALLBACKS))
+    warning = empty_host_warning(settings.DATABASES['default'])
+    if warning:
+        env.warn(warning)
     env.var('DATABASE_URL', database_url(settings.DATABASES['default']))
     root = upload_storage_root(model)
     if root is None:
-        env.warn('the upload model stores files in %s, not a FileSystemStorage: MEDIA_ROOT below is '
-                 'not where the files are; give the service its storage settings (CONTRACT.md, STORAGES)'
-                 % type(model._meta.get_field('file').storage).__name__)
+        env.warn('the upload model stores files in %s, not a FileSystemStorage: the service does not '
+                 'support that storage yet; MEDIA_ROOT below is not where the files are. Keep the upload '
+                 'URL on Django' % type(model._meta.get_field('file').storage).__name__)
         root = absolute(settings.MEDIA_ROOT)
     env.var('MEDIA_ROOT', root)
     env.var('ALLOWED_HOSTS', as_list('ALLOWED_HOSTS', allowed_hosts()))
@@ -321,7 +350,7 @@ def add_views(env, upload, complete, model):
     if complete_model is not None and complete_model._meta.db_table != model._meta.db_table:
         env.warn('the complete view uses table %s, the upload view %s' % (
             complete_model._meta.db_table, model._meta.db_table))
-    env.var('CHUNKED_UPLOAD_FIELD_NAME', upload.attr('field_name'))
+    env.var('CHUNKED_UPLOAD_FIELD_NAME', field_name(upload))
     env.var('CHUNKED_UPLOAD_FAIL_IF_NO_HEADER', as_bool(upload.attr('fail_if_no_header')))
     env.var('CHUNKED_UPLOAD_DO_MD5_CHECK', as_bool(complete.attr('do_md5_check')))
     env.var('CHUNKED_UPLOAD_USER_FIELD_NAME', upload.attr('user_field_name'))
@@ -341,13 +370,55 @@ def add_views(env, upload, complete, model):
         other = views_inspect.permission_behaviour(complete)
         if other != permission:
             env.warn('the complete view\'s check_permissions behaves differently (%s)' % other)
-    for problem in upload_setting_problems(upload):
+    for problem in upload_setting_problems(upload) + view_problems(complete, 'complete'):
         env.warn(problem)
     add_overrides(env, upload, complete, base_upload, base_complete)
 
 
-def upload_setting_problems(upload):
+def field_name(upload):
+    """The upload view's field_name; refused when the env file would carry it
+    differently (empty: the service's default; surrounding spaces: trimmed)."""
+    name = upload.attr('field_name')
+    if not isinstance(name, str) or not name or name != name.strip():
+        raise EnvError('CHUNKED_UPLOAD_FIELD_NAME: the upload view has field_name = %r, which the '
+                       'service would read differently (empty or with surrounding spaces)' % (name,))
+    return name
+
+
+def login_required_middleware():
+    """The MIDDLEWARE entry that is Django 5.1+'s LoginRequiredMiddleware (or a subclass), or None."""
+    try:
+        from django.contrib.auth.middleware import LoginRequiredMiddleware
+    except ImportError:
+        return None
+    from django.utils.module_loading import import_string
+    for path in settings.MIDDLEWARE:
+        try:
+            cls = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(cls, type) and issubclass(cls, LoginRequiredMiddleware):
+            return path
+    return None
+
+
+def view_problems(view, label):
+    """What of the mounted view (not its class) the service cannot mirror."""
     out = []
+    if view.wrapped_by:
+        out.append('the %s view cannot be mirrored: the view is wrapped by %s (in the URLconf); keep the '
+                   '%s URL on Django' % (label, view.wrapped_by, label))
+    middleware = login_required_middleware()
+    # LoginRequiredMiddleware.process_view: a view opts out by login_required = False.
+    if middleware and getattr(view.func, 'login_required', True):
+        out.append('MIDDLEWARE has %s: Django redirects anonymous requests to the %s view to the login '
+                   'page, the service does not mirror that; keep the %s URL on Django or mark the view '
+                   'login_not_required' % (middleware, label, label))
+    return out
+
+
+def upload_setting_problems(upload):
+    out = view_problems(upload, 'upload')
     if upload.attr('content_range_header') != 'HTTP_CONTENT_RANGE':
         out.append('content_range_header = %r: the service reads Content-Range only; keep the upload '
                    'URL on Django' % upload.attr('content_range_header'))

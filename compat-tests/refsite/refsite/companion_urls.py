@@ -7,11 +7,15 @@ overridden: anonymous uploads allowed, or refused with Django's
 PermissionDenied (which the service cannot mirror).
 REFSITE_COMPANION_VIEWS=completion: only the complete view has site code
 (on_completion, get_response_data), as in the deployment that routes the
-upload URL alone to the service."""
+upload URL alone to the service.
+REFSITE_COMPANION_VIEWS=decorated: the package's upload view wrapped by
+login_required in the URLconf (code the service cannot run); settings.py
+does not switch ROOT_URLCONF for it: the tests override ROOT_URLCONF."""
 import os
 import sys
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
@@ -64,11 +68,15 @@ upload_view, complete_view = {
     'anyone': (AnyoneUploadView, ChunkedUploadCompleteView),
     'denied': (DeniedUploadView, ChunkedUploadCompleteView),
 }.get(os.environ.get('REFSITE_COMPANION_VIEWS'), (StampedUploadView, NotifyingCompleteView))
+upload_func = upload_view.as_view()
+if os.environ.get('REFSITE_COMPANION_VIEWS') == 'decorated':
+    upload_view, complete_view = ChunkedUploadView, ChunkedUploadCompleteView
+    upload_func = login_required(upload_view.as_view())
 
 urlpatterns = [
     path('admin/', admin.site.urls),
     path('accounts/login/', auth_views.LoginView.as_view(), name='login'),
-    re_path(r'^api/chunked_upload/?$', upload_view.as_view(), name='api_chunked_upload'),
+    re_path(r'^api/chunked_upload/?$', upload_func, name='api_chunked_upload'),
     re_path(r'^api/chunked_upload_complete/?$', complete_view.as_view(),
             name='api_chunked_upload_complete'),
 ]
