@@ -316,5 +316,5 @@ if _env_bool('REFSITE_COMPANION', False):
         'handlers': {'stderr': {'class': 'logging.StreamHandler'}},
         'loggers': {'chunked_upload_service': {'handlers': ['stderr'], 'level': 'INFO'}},
     }
-if (os.environ.get('REFSITE_COMPANION_VIEWS') or '') in ('overrides', 'anyone', 'denied', 'completion'):
+if (os.environ.get('REFSITE_COMPANION_VIEWS') or '') in ('overrides', 'anyone', 'denied', 'completion', 'decorated'):
     ROOT_URLCONF = 'refsite.companion_urls'
